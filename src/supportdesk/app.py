@@ -1,0 +1,140 @@
+"""The application factory and the ``SupportDesk`` Flask extension.
+
+``create_app`` builds a standalone desk; ``SupportDesk(app, url_prefix="/support")`` mounts the
+same desk inside a marketplace's own Flask application, next to its routes and its login.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+from . import core_hooks
+from .config import DEFAULT_SECRET_KEY, instance_path_from_env, load_config
+from .database import configure_engine
+from .extensions import init_extensions
+from .i18n import select_locale
+from .plugins import PluginHost
+from .ticket_types import TicketType
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def core_templates_dir() -> Path:
+    """Core templates: inside the package once installed, the top-level folder in a checkout."""
+    packaged = PACKAGE_DIR / "templates"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent.parent / "templates"
+
+
+class ConfigurationError(RuntimeError):
+    """The desk's configuration is not safe or not complete; the message says what to do."""
+
+
+class SupportDesk:
+    """The desk as a Flask extension. State lives in ``app.extensions["supportdesk"]``."""
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        url_prefix: str = "",
+        instance_path: str | Path | None = None,
+    ):
+        self.url_prefix = url_prefix.rstrip("/")
+        self.instance_path = Path(instance_path).resolve() if instance_path else None
+        self.app: Flask | None = None
+        self.plugins: PluginHost
+        self.ticket_types: dict[str, TicketType] = {}
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self, app: Flask, *, standalone: bool = False, config: Mapping[str, Any] | None = None
+    ) -> None:
+        self.app = app
+        self.instance_path = self.instance_path or Path(
+            app.config.get("SUPPORTDESK_INSTANCE_PATH") or instance_path_from_env()
+        )
+        load_config(app.config, self.instance_path, config, standalone=standalone)
+        app.config["SUPPORTDESK_INSTANCE_PATH"] = str(self.instance_path)
+        self.instance_path.mkdir(parents=True, exist_ok=True)  # as flaskr does: SQLite lives here
+        app.config.setdefault("SUPPORTDESK_ATTACHMENT_DIR", str(self.instance_path / "attachments"))
+        app.extensions["supportdesk"] = self
+        if not _from_cli():
+            check_secret(app)
+        init_extensions(app, select_locale)
+        configure_engine(app)
+        from . import accounts, models  # noqa: F401  (tables and login loaders, once)
+
+        self.plugins = PluginHost(app)
+        self.plugins.register(core_hooks, name="core")
+        self.plugins.load()
+        self._register_ticket_types(app)
+        self._register_blueprints(app, standalone=standalone)
+        from .cli import register_commands
+
+        register_commands(app)
+        self.plugins.call_startup("register_search_sources", app=app)
+        self.plugins.call_startup("register_commands", cli=app.cli)
+        self.plugins.call_startup("startup", app=app)
+
+    def _register_ticket_types(self, app: Flask) -> None:
+        for plugin_name, types in self.plugins.call_startup("register_ticket_types", app=app):
+            for ttype in types:
+                if ttype.key in self.ticket_types:
+                    raise ConfigurationError(
+                        f"ticket type {ttype.key!r} of plugin {plugin_name!r} is already "
+                        f"registered by {self.ticket_types[ttype.key].plugin!r}"
+                    )
+                ttype.plugin = plugin_name
+                self.ticket_types[ttype.key] = ttype
+
+    def _register_blueprints(self, app: Flask, *, standalone: bool) -> None:
+        from .web import make_desk_blueprint
+
+        desk = make_desk_blueprint(app, standalone=standalone)
+        desk.jinja_loader = self._template_loader()
+        for plugin_name, blueprints in self.plugins.call_startup("register_blueprints", app=app):
+            for bp in blueprints:
+                desk.register_blueprint(bp)
+                self.plugins.infos[plugin_name].blueprints.append(f"desk.{bp.name}")
+        app.register_blueprint(desk, url_prefix=self.url_prefix or None)
+
+    def _template_loader(self) -> ChoiceLoader:
+        """Deployment overrides, then core templates (as ``desk/…``); plugins' come after."""
+        overrides = FileSystemLoader(str(self.instance_path / "templates"))
+        core = ChoiceLoader([overrides, FileSystemLoader(str(core_templates_dir()))])
+        return ChoiceLoader([PrefixLoader({"desk": core}), overrides])
+
+
+def _from_cli() -> bool:
+    """True while a CLI command builds the app: ``init`` must run before a secret exists."""
+    return click.get_current_context(silent=True) is not None
+
+
+def check_secret(app: Flask) -> None:
+    """Refuse to serve with the placeholder secret outside debug and testing."""
+    if app.debug or app.testing:
+        return
+    if app.config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        raise ConfigurationError(
+            "SECRET_KEY is not set: run `supportdesk init` (it writes a random one into "
+            "instance/config.py) or set SUPPORTDESK_SECRET_KEY."
+        )
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a standalone desk. ``config`` overrides every other source (tests use it)."""
+    instance_path = Path(
+        (config or {}).get("SUPPORTDESK_INSTANCE_PATH") or instance_path_from_env()
+    )
+    app = Flask(
+        "supportdesk", instance_path=str(instance_path), static_folder=None, template_folder=None
+    )
+    SupportDesk(instance_path=instance_path).init_app(app, standalone=True, config=config)
+    return app

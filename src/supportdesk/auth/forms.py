@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)])
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Your name or shop name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=500)])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )

@@ -1,0 +1,127 @@
+"""Configuration: defaults < ``instance/config.py`` < ``SUPPORTDESK_*`` environment variables.
+
+The desk's own settings are named ``SUPPORTDESK_*`` in ``app.config`` so that they never clash
+with a host application's settings when the desk is mounted inside it. The environment variable
+``SUPPORTDESK_NAME`` sets the key ``SUPPORTDESK_NAME``, or the Flask/extension key ``NAME`` when
+``NAME`` is one the desk sets a default for (``SUPPORTDESK_SECRET_KEY`` sets ``SECRET_KEY``).
+``SUPPORTDESK_DATABASE_URL`` and ``SUPPORTDESK_REDIS_URL`` are spelled for operators.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: The placeholder secret; outside debug and testing the desk refuses to serve with it.
+DEFAULT_SECRET_KEY = "supportdesk-insecure-default-key"  # noqa: S105 (refused at start)
+
+#: Flask and extension settings that the desk gives a default for.
+FRAMEWORK_DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+}
+
+#: The desk's own settings and their defaults.
+DESK_DEFAULTS: dict[str, Any] = {
+    # Plugins: None loads every installed plugin; a list names the only ones to load.
+    "SUPPORTDESK_PLUGINS": None,
+    "SUPPORTDESK_DISABLED_PLUGINS": [],
+    # Import paths of plugin modules to register without packaging them.
+    "SUPPORTDESK_EXTRA_PLUGINS": [],
+    # Re-raise a plugin's failure to load instead of reporting it and going on.
+    "SUPPORTDESK_STRICT_PLUGINS": False,
+    "SUPPORTDESK_SELF_REGISTRATION": False,
+    "SUPPORTDESK_LOGIN_RATE_LIMIT": "10 per minute",
+    "SUPPORTDESK_LANGUAGES": ["en", "fr"],
+    "SUPPORTDESK_SITE_NAME": "Seller support",
+    "SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "SUPPORTDESK_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "SUPPORTDESK_DEFAULT_QUEUE": "general",
+    "SUPPORTDESK_MAIL_FROM": "support@localhost",
+}
+
+ALIASES = {
+    "SUPPORTDESK_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SUPPORTDESK_REDIS_URL": "RATELIMIT_STORAGE_URI",
+}
+
+INSTANCE_ENV = "SUPPORTDESK_INSTANCE"
+
+
+def instance_path_from_env() -> Path:
+    """The instance folder: ``$SUPPORTDESK_INSTANCE``, else ``./instance``."""
+    return Path(os.environ.get(INSTANCE_ENV) or "instance").resolve()
+
+
+def default_database_uri(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'supportdesk.db'}"
+
+
+def parse_env_value(raw: str) -> Any:
+    """Read ``true``, numbers and JSON lists as such; anything else stays a string."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The configuration keys that ``SUPPORTDESK_*`` environment variables set."""
+    settings: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith("SUPPORTDESK_") or name in (
+            INSTANCE_ENV,
+            "SUPPORTDESK_TEST_DATABASE_URL",
+        ):
+            continue
+        bare = name.removeprefix("SUPPORTDESK_")
+        if name in ALIASES:
+            settings[ALIASES[name]] = raw
+        elif bare in FRAMEWORK_DEFAULTS:
+            settings[bare] = raw if bare == "SECRET_KEY" else parse_env_value(raw)
+        else:
+            settings[name] = parse_env_value(raw)
+    return settings
+
+
+def load_config(
+    config: dict[str, Any],
+    instance_path: Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    standalone: bool = True,
+) -> None:
+    """Fill ``config`` in load order; ``overrides`` (a test's or a caller's dict) come last.
+
+    Standalone, the desk's framework defaults replace Flask's; mounted in a host application
+    they only fill what the host left unset, so the host keeps its own cookie and size settings.
+    """
+    for key, value in FRAMEWORK_DEFAULTS.items():
+        if standalone or config.get(key) is None:
+            config[key] = value
+    for key, value in DESK_DEFAULTS.items():
+        config.setdefault(key, value)
+    config.setdefault("SQLALCHEMY_DATABASE_URI", default_database_uri(instance_path))
+    instance_file = instance_path / "config.py"
+    if instance_file.is_file():
+        namespace: dict[str, Any] = {"__file__": str(instance_file)}
+        exec(compile(instance_file.read_bytes(), str(instance_file), "exec"), namespace)  # noqa: S102
+        config.update({k: v for k, v in namespace.items() if k.isupper()})
+    config.update(settings_from_env(os.environ))
+    if overrides:
+        config.update(overrides)

@@ -1,0 +1,65 @@
+"""Database set-up the ORM does not do for us: SQLite pragmas and write transactions.
+
+On SQLite every connection gets WAL (readers never block the writer), a ``busy_timeout`` (a
+writer waits for the lock instead of failing) and ``foreign_keys=ON``. A write transaction
+starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so two writers queue on the
+busy timeout instead of one failing at its first write with "database is locked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import Flask
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+_immediate: ContextVar[bool] = ContextVar("supportdesk_write_transaction", default=False)
+
+
+def configure_engine(app: Flask) -> None:
+    """Install the SQLite pragmas and transaction control on the desk's engines."""
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine, app.config["SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        # Take transaction control away from the driver so that we can say IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """One write transaction on ``db.session``: committed on success, rolled back on error.
+
+    A read transaction still open in this session is ended first, so the write starts from a
+    fresh snapshot and (on SQLite) takes the write lock before its first statement.
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+    token = _immediate.set(True)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        _immediate.reset(token)

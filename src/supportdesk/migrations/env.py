@@ -1,0 +1,28 @@
+"""Alembic environment: the desk's engine and metadata, taken from the running application."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from supportdesk.extensions import db
+
+config = context.config
+
+
+def run_migrations() -> None:
+    engine = db.engine
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=db.metadata,
+            render_as_batch=engine.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run against a database")
+run_migrations()

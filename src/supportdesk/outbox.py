@@ -1,0 +1,27 @@
+"""Notifications as outbox rows, written in the same transaction as the change they tell of.
+
+The row holds what to say, not the rendered mail: the sender renders it in the recipient's
+language when it delivers, so a crash between the change and the sending loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .extensions import db
+from .models import Outbox, Ticket, User
+
+
+def enqueue(
+    kind: str, *, ticket: Ticket | None, recipient: User, channel: str = "email", **payload: Any
+) -> Outbox:
+    """Add a pending notification to the current transaction."""
+    row = Outbox(
+        channel=channel,
+        kind=kind,
+        ticket_id=ticket.id if ticket is not None else None,
+        recipient=recipient.email,
+        payload={"locale": recipient.locale, "ref": ticket.ref if ticket else None, **payload},
+    )
+    db.session.add(row)
+    return row

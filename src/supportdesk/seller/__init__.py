@@ -1,0 +1,7 @@
+"""The seller's side of the desk: their cases."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("seller", __name__)

@@ -1,0 +1,156 @@
+"""Test fixtures for the desk and for plugin authors, offered as a pytest plugin.
+
+Installed with the package (entry point ``pytest11``), so a plugin's own test suite gets them
+without a conftest: ``make_app``, ``app``, ``client``, ``seller``, ``other_seller``, ``agent``,
+``admin``, ``login`` and ``register_plugin``.
+
+Each test gets a fresh database: a new SQLite file, or, when ``SUPPORTDESK_TEST_DATABASE_URL``
+is set, the PostgreSQL database emptied after the test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .app import create_app
+from .extensions import db
+from .models import Role, User
+
+TEST_DATABASE_ENV = "SUPPORTDESK_TEST_DATABASE_URL"
+
+
+def test_database_url() -> str | None:
+    return os.environ.get(TEST_DATABASE_ENV) or None
+
+
+def base_config(tmp_path: Path) -> dict[str, Any]:
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SUPPORTDESK_INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": test_database_url() or f"sqlite:///{instance / 'test.db'}",
+        "SUPPORTDESK_STRICT_PLUGINS": True,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+def empty_database() -> None:
+    """Drop every row (PostgreSQL) so the next test starts clean without recreating tables."""
+    db.session.remove()
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build a desk with extra configuration: ``make_app(SUPPORTDESK_SELF_REGISTRATION=True)``.
+    ``plugins=[module, …]`` registers plugins alongside the installed ones."""
+    built: list[Flask] = []
+
+    def factory(plugins: list[Any] = (), **config: Any) -> Flask:
+        settings = {**base_config(tmp_path), **config}
+        if plugins:
+            settings["SUPPORTDESK_EXTRA_PLUGINS"] = [
+                *settings.get("SUPPORTDESK_EXTRA_PLUGINS", ()),
+                *plugins,
+            ]
+        app = create_app(settings)
+        with app.app_context():
+            db.create_all()
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        with app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                empty_database()
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        role: str = Role.SELLER,
+        email: str | None = None,
+        password: str = "correct horse battery",  # noqa: S107 (test accounts)
+        queues: list[str] = (),
+        **fields: Any,
+    ) -> User:
+        from .accounts import create_user
+
+        email = email or f"{role}{next(counter)}@example.com"
+        return create_user(email, role=role, password=password, queues=list(queues), **fields)
+
+    return factory
+
+
+@pytest.fixture
+def seller(make_user: Callable[..., User]) -> User:
+    return make_user(Role.SELLER, email="seller@example.com", name="Sam Seller")
+
+
+@pytest.fixture
+def other_seller(make_user: Callable[..., User]) -> User:
+    return make_user(Role.SELLER, email="other@example.com", name="Olga Other")
+
+
+@pytest.fixture
+def agent(make_user: Callable[..., User], app: Flask) -> User:
+    queues = sorted({t.queue for t in app.extensions["supportdesk"].ticket_types.values()})
+    return make_user(Role.AGENT, email="agent@example.com", name="Ada Agent", queues=queues)
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ADMIN, email="admin@example.com", name="Ann Admin")
+
+
+@pytest.fixture
+def login() -> Callable[[FlaskClient, User], FlaskClient]:
+    """Sign ``user`` in on ``client`` without going through the form."""
+
+    def sign_in(client: FlaskClient, user: User) -> FlaskClient:
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def register_plugin(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """``register_plugin(module_or_object, **config)`` builds a desk with that plugin loaded."""
+
+    def build(*plugins: Any, **config: Any) -> Flask:
+        return make_app(plugins=list(plugins), **config)
+
+    return build

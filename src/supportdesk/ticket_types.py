@@ -1,0 +1,101 @@
+"""Ticket types: what a plugin declares about the cases it brings in.
+
+A type validates its own extra fields; the ticket service calls ``clean_fields`` before anything
+is written, so an invalid case is never half-saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+from flask_babel import LazyString
+from flask_babel import gettext as _
+
+if TYPE_CHECKING:
+    from .models import User
+
+
+class FieldErrors(ValueError):
+    """Raised with ``{field: message}`` when a case's input is invalid."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """Targets counted from the case's opening (business hours arrive with the SLA calendar)."""
+
+    first_response: timedelta | None = timedelta(hours=24)
+    resolution: timedelta | None = timedelta(days=5)
+
+
+@dataclass(frozen=True)
+class ExtraField:
+    """A field a type adds to its cases, stored in ``Ticket.fields``.
+
+    ``clean`` turns the raw value into the stored one or raises ``ValueError`` whose text is the
+    message shown next to the field.
+    """
+
+    name: str
+    label: str | LazyString
+    required: bool = False
+    clean: Callable[[Any], Any] | None = None
+
+
+@dataclass
+class TicketType:
+    """A kind of case. ``key`` is public and stable (``contact``, ``fraud_report``, …)."""
+
+    key: str
+    label: str | LazyString
+    queue: str
+    form_class: type | None = None
+    extra_fields: list[ExtraField] = field(default_factory=list)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    # Who may see cases of this type besides the seller who filed them; None: the queue's agents.
+    visible_to: Callable[[User], bool] | None = None
+    # Template that shows the extra fields on the case page (seller and staff).
+    fields_template: str | None = None
+    plugin: str | None = None
+
+    def clean_fields(self, raw: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Validate ``raw`` against the declared extra fields; unknown names are refused."""
+        raw = dict(raw or {})
+        errors: dict[str, str] = {}
+        cleaned: dict[str, Any] = {}
+        declared = {f.name for f in self.extra_fields}
+        for name in sorted(set(raw) - declared):
+            errors[name] = _("This field is not accepted here.")
+        for spec in self.extra_fields:
+            value = raw.get(spec.name)
+            if value in (None, "", []):
+                if spec.required:
+                    errors[spec.name] = _("This field is required.")
+                continue
+            try:
+                cleaned[spec.name] = spec.clean(value) if spec.clean else value
+            except (TypeError, ValueError) as exc:
+                errors[spec.name] = str(exc) or _("This value is not valid.")
+        if errors:
+            raise FieldErrors(errors)
+        return cleaned
+
+
+def ticket_types() -> dict[str, TicketType]:
+    """The current application's ticket types by key, as the plugins registered them."""
+    return current_app.extensions["supportdesk"].ticket_types
+
+
+def get_ticket_type(key: str) -> TicketType:
+    """The type registered under ``key``; ``FieldErrors`` on ``type`` when there is none."""
+    ttype = ticket_types().get(key)
+    if ttype is None:
+        raise FieldErrors({"type": _("Unknown case type.")})
+    return ttype

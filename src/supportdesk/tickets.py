@@ -1,0 +1,401 @@
+"""The one write path for cases: open, reply, note, transition, claim, assign, prioritise.
+
+Each function does its whole change in one write transaction (the case, its message, the
+attachments' metadata, an audit event, the outbox rows), then, after the commit, tells the
+plugins through their event hooks, each isolated: a failing plugin never loses a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import attachments as files
+from .database import write_transaction
+from .extensions import db
+from .models import Attachment, Event, Message, Priority, Queue, Role, Status, Ticket, User, utcnow
+from .outbox import enqueue
+from .permissions import may
+from .plugins import plugin_host
+from .ticket_types import FieldErrors, TicketType, get_ticket_type
+
+SUBJECT_MAX = 300
+BODY_MAX = 20_000
+
+#: Which statuses a case may move to from each status.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.OPEN, Status.WAITING, Status.RESOLVED, Status.CLOSED},
+    Status.OPEN: {Status.WAITING, Status.RESOLVED, Status.CLOSED},
+    Status.WAITING: {Status.OPEN, Status.RESOLVED, Status.CLOSED},
+    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+    Status.CLOSED: {Status.OPEN},
+}
+
+
+class NotAllowed(PermissionError):
+    """The actor may not do this to this case."""
+
+
+class Conflict(RuntimeError):
+    """The case changed meanwhile (another agent claimed it, or edited it first)."""
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """A write transaction in which a lost optimistic-lock race becomes ``Conflict``."""
+    try:
+        with write_transaction():
+            yield
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict(_("This case was changed meanwhile; please reload it.")) from exc
+
+
+def _clean_text(subject: str | None, body: str | None) -> tuple[str, str]:
+    subject, body = (subject or "").strip(), (body or "").strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = _("Please give your case a subject.")
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = _("The subject is limited to %(n)d characters.", n=SUBJECT_MAX)
+    if not body:
+        errors["body"] = _("Please write your message.")
+    elif len(body) > BODY_MAX:
+        errors["body"] = _("The message is limited to %(n)d characters.", n=BODY_MAX)
+    if errors:
+        raise FieldErrors(errors)
+    return subject, body
+
+
+def _event(ticket: Ticket, actor: User | None, kind: str, **data: Any) -> None:
+    db.session.add(Event(ticket=ticket, actor_id=actor.id if actor else None, kind=kind, data=data))
+
+
+def _add_message(
+    ticket: Ticket,
+    author: User | None,
+    body: str,
+    *,
+    internal: bool,
+    via: str,
+    uploads: Sequence[files.Upload],
+    written: list[str],
+) -> Message:
+    checked = files.check(list(uploads))
+    message = Message(
+        ticket=ticket,
+        author_id=author.id if author else None,
+        body=body,
+        internal=internal,
+        via=via,
+    )
+    db.session.add(message)
+    for upload, content_type in checked:
+        storage_name, digest = files.write(upload.data)
+        written.append(storage_name)
+        db.session.add(
+            Attachment(
+                ticket=ticket,
+                message=message,
+                filename=files.safe_filename(upload.filename),
+                content_type=content_type,
+                size=len(upload.data),
+                sha256=digest,
+                storage_name=storage_name,
+            )
+        )
+    return message
+
+
+def _queue_for(ttype: TicketType) -> Queue:
+    queue = db.session.scalar(sa.select(Queue).where(Queue.key == ttype.queue))
+    if queue is None:
+        queue = Queue(key=ttype.queue, name=ttype.queue.replace("_", " ").capitalize())
+        db.session.add(queue)
+        db.session.flush()
+    return queue
+
+
+def _existing(seller: User, idempotency_key: str | None) -> Ticket | None:
+    if not idempotency_key:
+        return None
+    return db.session.scalar(
+        sa.select(Ticket).where(
+            Ticket.seller_id == seller.id, Ticket.idempotency_key == idempotency_key
+        )
+    )
+
+
+def open_ticket(
+    *,
+    seller: User,
+    type_key: str,
+    subject: str,
+    body: str,
+    fields: dict[str, Any] | None = None,
+    order_id: str | None = None,
+    attachments: Sequence[files.Upload] = (),
+    idempotency_key: str | None = None,
+    via: str = "web",
+    actor: User | None = None,
+    priority: str = Priority.NORMAL,
+) -> Ticket:
+    """Open a case for ``seller``. With an ``idempotency_key`` already used by this seller, the
+    first case is returned instead of a second one. Raises ``FieldErrors`` on bad input."""
+    actor = actor or seller
+    if actor.id != seller.id and not actor.is_staff:
+        raise NotAllowed(_("You may only open cases for yourself."))
+    ttype = get_ticket_type(type_key)
+    subject, body = _clean_text(subject, body)
+    cleaned = ttype.clean_fields(fields)
+    if priority not in set(Priority):
+        raise FieldErrors({"priority": _("Unknown priority.")})
+    if (found := _existing(seller, idempotency_key)) is not None:
+        return found
+    written: list[str] = []
+    try:
+        with writing():
+            now = utcnow()
+            ticket = Ticket(
+                type_key=ttype.key,
+                seller_id=seller.id,
+                subject=subject,
+                priority=priority,
+                queue=_queue_for(ttype),
+                order_id=(order_id or "").strip() or None,
+                fields=cleaned,
+                idempotency_key=idempotency_key,
+                created_at=now,
+                updated_at=now,
+                first_response_due=now + ttype.sla.first_response
+                if ttype.sla.first_response
+                else None,
+                resolution_due=now + ttype.sla.resolution if ttype.sla.resolution else None,
+            )
+            db.session.add(ticket)
+            message = _add_message(
+                ticket, actor, body, internal=False, via=via, uploads=attachments, written=written
+            )
+            _apply_decisions(ticket)
+            db.session.flush()
+            _event(ticket, actor, "opened", type=ttype.key, via=via)
+            enqueue("ticket_opened", ticket=ticket, recipient=seller, message_id=message.id)
+    except IntegrityError:
+        files.discard(written)
+        db.session.rollback()
+        if (found := _existing(seller, idempotency_key)) is not None:
+            return found  # the same form, submitted twice at once: the other request won
+        raise
+    except BaseException:
+        files.discard(written)
+        raise
+    plugin_host().call_isolated("ticket_opened", ticket=ticket)
+    return ticket
+
+
+def _apply_decisions(ticket: Ticket) -> None:
+    """Risk scores and automatic assignment: decision hooks, so their errors propagate."""
+    relay = plugin_host().hook
+    db.session.flush()
+    signals = [score for scores in relay.score_ticket(ticket=ticket) for score in scores or ()]
+    ticket.risk_score = sum(s.points for s in signals)
+    ticket.risk_reasons = [
+        {"points": s.points, "reason": str(s.reason), **s.details} for s in signals
+    ]
+    assignee = relay.assign_ticket(ticket=ticket)
+    if assignee is not None:
+        ticket.assignee_id = assignee.id
+
+
+def _check(actor: User, action: str, ticket: Ticket) -> None:
+    if not may(actor, action, ticket):
+        raise NotAllowed(_("You may not do this to this case."))
+
+
+def _changed(ticket: Ticket, actor: User | None, changes: dict[str, tuple[Any, Any]]) -> None:
+    if changes:
+        plugin_host().call_isolated("ticket_changed", ticket=ticket, changes=changes, actor=actor)
+
+
+def reply(
+    ticket: Ticket,
+    *,
+    actor: User,
+    body: str,
+    attachments: Sequence[files.Upload] = (),
+    via: str = "web",
+) -> Message:
+    """A public message on the case. A seller's reply reopens a waiting, resolved or closed case;
+    a staff reply is the first response if none was given yet, and is sent to the seller."""
+    _check(actor, "reply", ticket)
+    body = (body or "").strip()
+    if not body:
+        raise FieldErrors({"body": _("Please write your message.")})
+    if len(body) > BODY_MAX:
+        raise FieldErrors({"body": _("The message is limited to %(n)d characters.", n=BODY_MAX)})
+    written: list[str] = []
+    changes: dict[str, tuple[Any, Any]] = {}
+    try:
+        with writing():
+            db.session.refresh(ticket)
+            message = _add_message(
+                ticket, actor, body, internal=False, via=via, uploads=attachments, written=written
+            )
+            from_staff = actor.is_staff and actor.id != ticket.seller_id
+            if from_staff:
+                if ticket.first_response_at is None:
+                    ticket.first_response_at = utcnow()
+                if ticket.status == Status.NEW:
+                    changes["status"] = (ticket.status, Status.OPEN)
+            elif ticket.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
+                changes["status"] = (ticket.status, Status.OPEN)
+            _set_status(ticket, changes)
+            ticket.updated_at = utcnow()
+            db.session.flush()
+            _event(ticket, actor, "replied", message_id=message.id, via=via)
+            if from_staff:
+                enqueue(
+                    "staff_reply", ticket=ticket, recipient=ticket.seller, message_id=message.id
+                )
+    except BaseException:
+        files.discard(written)
+        raise
+    plugin_host().call_isolated("message_added", ticket=ticket, message=message)
+    _changed(ticket, actor, changes)
+    return message
+
+
+def add_note(
+    ticket: Ticket, *, actor: User, body: str, attachments: Sequence[files.Upload] = ()
+) -> Message:
+    """An internal note: staff only, never shown to the seller, never emailed."""
+    _check(actor, "note", ticket)
+    body = (body or "").strip()
+    if not body:
+        raise FieldErrors({"body": _("Please write your note.")})
+    written: list[str] = []
+    try:
+        with writing():
+            db.session.refresh(ticket)
+            message = _add_message(
+                ticket, actor, body, internal=True, via="web", uploads=attachments, written=written
+            )
+            db.session.flush()
+            _event(ticket, actor, "noted", message_id=message.id)
+    except BaseException:
+        files.discard(written)
+        raise
+    plugin_host().call_isolated("message_added", ticket=ticket, message=message)
+    return message
+
+
+def _set_status(ticket: Ticket, changes: dict[str, tuple[Any, Any]]) -> None:
+    if "status" not in changes:
+        return
+    new = changes["status"][1]
+    now = utcnow()
+    ticket.status = new
+    if new == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif new == Status.CLOSED:
+        ticket.closed_at = now
+    elif new == Status.OPEN:
+        ticket.resolved_at = ticket.closed_at = None
+
+
+def transition(ticket: Ticket, *, actor: User, status: str) -> Ticket:
+    """Move the case to ``status`` along :data:`TRANSITIONS`. A seller may only close their
+    case or reopen it; staff may make any allowed move."""
+    if status not in TRANSITIONS:
+        raise FieldErrors({"status": _("Unknown status.")})
+    seller_move = (status == Status.CLOSED and "close") or (status == Status.OPEN and "reopen")
+    action = "transition" if actor.is_staff else (seller_move or "transition")
+    _check(actor, action, ticket)
+    with writing():
+        db.session.refresh(ticket)
+        if status == ticket.status:
+            return ticket
+        if status not in TRANSITIONS[ticket.status]:
+            raise FieldErrors(
+                {
+                    "status": _(
+                        "A %(old)s case cannot become %(new)s.", old=ticket.status, new=status
+                    )
+                }
+            )
+        changes = {"status": (ticket.status, status)}
+        _set_status(ticket, changes)
+        ticket.updated_at = utcnow()
+        _event(ticket, actor, "status", old=changes["status"][0], new=status)
+        if actor.id != ticket.seller_id:
+            enqueue("status_changed", ticket=ticket, recipient=ticket.seller, status=status)
+    _changed(ticket, actor, changes)
+    return ticket
+
+
+def claim(ticket: Ticket, *, agent: User) -> Ticket:
+    """Take an unassigned case. Of two agents racing, exactly one wins; the other gets
+    ``Conflict``. The check-and-set is one UPDATE, so it holds on every database."""
+    _check(agent, "claim", ticket)
+    with writing():
+        result = db.session.execute(
+            sa.update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.assignee_id.is_(None))
+            .values(assignee_id=agent.id, version=Ticket.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Conflict(_("Another agent has already taken this case."))
+        _event(ticket, agent, "claimed")
+    db.session.refresh(ticket)
+    _changed(ticket, agent, {"assignee_id": (None, agent.id)})
+    return ticket
+
+
+def assign(ticket: Ticket, *, actor: User, assignee: User | None) -> Ticket:
+    """Give the case to ``assignee`` (an agent of its queue, or an admin), or unassign it."""
+    _check(actor, "assign", ticket)
+    if assignee is not None and not (assignee.role == Role.ADMIN or may(assignee, "view", ticket)):
+        raise FieldErrors({"assignee": _("This person cannot work on this case.")})
+    with writing():
+        db.session.refresh(ticket)
+        old = ticket.assignee_id
+        ticket.assignee_id = assignee.id if assignee else None
+        ticket.updated_at = utcnow()
+        _event(ticket, actor, "assigned", old=old, new=ticket.assignee_id)
+    _changed(ticket, actor, {"assignee_id": (old, ticket.assignee_id)})
+    return ticket
+
+
+def set_priority(ticket: Ticket, *, actor: User, priority: str) -> Ticket:
+    _check(actor, "priority", ticket)
+    if priority not in set(Priority):
+        raise FieldErrors({"priority": _("Unknown priority.")})
+    with writing():
+        old = ticket.priority
+        ticket.priority = priority
+        ticket.updated_at = utcnow()
+        _event(ticket, actor, "priority", old=old, new=priority)
+    _changed(ticket, actor, {"priority": (old, priority)})
+    return ticket
+
+
+def history(ticket: Ticket) -> list[Event]:
+    """The case's audit events, oldest first."""
+    return list(
+        db.session.scalars(sa.select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id))
+    )
+
+
+def due(ticket: Ticket) -> datetime | None:
+    """The next SLA deadline that still runs for this case."""
+    if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        return None
+    return ticket.first_response_due if ticket.first_response_at is None else ticket.resolution_due

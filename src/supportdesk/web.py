@@ -1,0 +1,145 @@
+"""The desk's web shell: one parent blueprint per application, holding the core blueprints and
+the plugins' ones, with the shared page context, error pages and security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
+
+from .hookspecs import Link
+from .i18n import LANGUAGE_NAMES, languages
+from .plugins import plugin_host
+
+ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+
+
+def make_desk_blueprint(app: Flask, *, standalone: bool) -> Blueprint:
+    """Build the parent blueprint ``desk``; every desk endpoint is ``desk.<blueprint>.<view>``."""
+    from .auth import bp as auth_bp
+    from .core import bp as core_bp
+    from .seller import bp as seller_bp
+    from .staff import bp as staff_bp
+
+    desk = Blueprint("desk", __name__, static_folder="static", static_url_path="/_desk/static")
+    for child in (core_bp, auth_bp, seller_bp, staff_bp):
+        desk.register_blueprint(child)
+    # Standalone, the desk owns the whole application (its 404 for unknown URLs included);
+    # mounted, it answers only for its own pages and leaves the host's alone.
+    owner: Flask | Blueprint = app if standalone else desk
+    owner.context_processor(page_context)
+    owner.after_request(security_headers)
+    for code in ERROR_CODES:
+        owner.register_error_handler(code, render_error)
+    return desk
+
+
+def current_actor() -> Any:
+    """The signed-in desk user, or None."""
+    return current_user if current_user and current_user.is_authenticated else None
+
+
+def menu() -> dict[str, list[Link]]:
+    """Navigation links from every plugin, grouped by section and sorted."""
+    groups: dict[str, list[Link]] = {}
+    for links in plugin_host().call_isolated("menu_links", actor=current_actor(), request=request):
+        for link in links:
+            groups.setdefault(link.section, []).append(link)
+    return {
+        section: sorted(links, key=lambda link: (link.order, str(link.label)))
+        for section, links in groups.items()
+    }
+
+
+def slot(name: str, **context: Any) -> Markup:
+    """Render a named template slot: every plugin's contribution, escaped unless Markup."""
+    parts = plugin_host().call_isolated("template_slot", slot=name, context=context)
+    return Markup("").join(
+        escape(piece)
+        for result in parts
+        for piece in (result if isinstance(result, list) else [result])
+    )
+
+
+def page_context() -> dict[str, Any]:
+    return {
+        "actor": current_actor(),
+        "menu": menu,
+        "slot": slot,
+        "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+        "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in languages()},
+        "site_name": current_app.config["SUPPORTDESK_SITE_NAME"],
+    }
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    )
+    return response
+
+
+ERROR_TITLES = {
+    400: lambda: _("The request could not be understood"),
+    403: lambda: _("You may not open this page"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("This action is not possible here"),
+    413: lambda: _("The upload is too large"),
+    429: lambda: _("Too many requests"),
+    500: lambda: _("Something went wrong on our side"),
+}
+ERROR_TEXTS = {
+    400: lambda: _("Please go back, check what you entered and try again."),
+    403: lambda: _(
+        "Your account does not give access to this page. Sign in with another account if you have one."
+    ),
+    404: lambda: _(
+        "The page does not exist, or you may not see it. Check the address, or go back to the start."
+    ),
+    405: lambda: _("Go back to the previous page and use the buttons it offers."),
+    413: lambda: _(
+        "The files you sent are larger than allowed. Send smaller files, or fewer at a time."
+    ),
+    429: lambda: _(
+        "You have made too many requests in a short time. Please wait a moment and try again."
+    ),
+    500: lambda: _("The error has been recorded. Please try again in a few minutes."),
+}
+
+
+def render_error(error: Exception) -> tuple[str, int, dict[str, str]]:
+    code = error.code if isinstance(error, HTTPException) and error.code else 500
+    code = code if code in ERROR_TITLES else 500
+    headers: dict[str, str] = {}
+    if code == 429 and isinstance(error, HTTPException) and error.response is not None:
+        retry = error.response.headers.get("Retry-After")
+        if retry:
+            headers["Retry-After"] = retry
+    if code == 500:
+        current_app.logger.exception(
+            "unhandled error", exc_info=getattr(error, "original_exception", error)
+        )
+    html = render_template(
+        "desk/error.html", code=code, title=ERROR_TITLES[code](), text=ERROR_TEXTS[code]()
+    )
+    return html, code, headers
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a relative path on this site may be a redirect target after sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
