@@ -47,8 +47,11 @@ DESK_DEFAULTS: dict[str, Any] = {
     "SUPPORTDESK_STRICT_PLUGINS": False,
     "SUPPORTDESK_SELF_REGISTRATION": False,
     "SUPPORTDESK_LOGIN_RATE_LIMIT": "10 per minute",
+    # Werkzeug's password hashing method; tests choose a cheap one.
+    "SUPPORTDESK_PASSWORD_HASH": "scrypt",
     "SUPPORTDESK_LANGUAGES": ["en", "fr"],
-    "SUPPORTDESK_SITE_NAME": "Seller support",
+    # The name in the page header; None shows "Seller support" in the visitor's language.
+    "SUPPORTDESK_SITE_NAME": None,
     "SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS": 15000,
     "SUPPORTDESK_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "SUPPORTDESK_DEFAULT_QUEUE": "general",

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
 from .app import create_app
@@ -27,7 +27,23 @@ from .models import Role, User
 TEST_DATABASE_ENV = "SUPPORTDESK_TEST_DATABASE_URL"
 
 
-def test_database_url() -> str | None:
+class DeskClient(FlaskClient):
+    """A test client whose requests start with an empty ``g``.
+
+    The ``app`` fixture keeps an application context open for the whole test (so tests can use
+    the database directly), and Flask reuses that context for the client's requests: without
+    this, the signed-in user and the locale cached in ``g`` would leak from one request into
+    the next, which never happens in a real server.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
+
+
+def database_url_for_tests() -> str | None:
     return os.environ.get(TEST_DATABASE_ENV) or None
 
 
@@ -38,10 +54,11 @@ def base_config(tmp_path: Path) -> dict[str, Any]:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SUPPORTDESK_INSTANCE_PATH": str(instance),
-        "SQLALCHEMY_DATABASE_URI": test_database_url() or f"sqlite:///{instance / 'test.db'}",
+        "SQLALCHEMY_DATABASE_URI": database_url_for_tests() or f"sqlite:///{instance / 'test.db'}",
         "SUPPORTDESK_STRICT_PLUGINS": True,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "SUPPORTDESK_PASSWORD_HASH": "pbkdf2:sha256:1000",
     }
 
 
@@ -53,13 +70,23 @@ def empty_database() -> None:
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+def reset_postgres_schema() -> None:
+    """Start from a database with no tables at all (to test ``init`` and migrations).
+    The next ``make_app`` recreates the tables the other tests expect."""
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
 @pytest.fixture
 def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build a desk with extra configuration: ``make_app(SUPPORTDESK_SELF_REGISTRATION=True)``.
-    ``plugins=[module, …]`` registers plugins alongside the installed ones."""
+    ``plugins=[module, …]`` registers plugins alongside the installed ones; with
+    ``create_tables=False`` the database is left empty (to test migrations)."""
     built: list[Flask] = []
 
-    def factory(plugins: list[Any] = (), **config: Any) -> Flask:
+    def factory(plugins: list[Any] = (), create_tables: bool = True, **config: Any) -> Flask:
         settings = {**base_config(tmp_path), **config}
         if plugins:
             settings["SUPPORTDESK_EXTRA_PLUGINS"] = [
@@ -67,8 +94,10 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
                 *plugins,
             ]
         app = create_app(settings)
-        with app.app_context():
-            db.create_all()
+        app.test_client_class = DeskClient
+        if create_tables:
+            with app.app_context():
+                db.create_all()
         built.append(app)
         return app
 

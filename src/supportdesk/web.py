@@ -74,7 +74,7 @@ def page_context() -> dict[str, Any]:
         "slot": slot,
         "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
         "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in languages()},
-        "site_name": current_app.config["SUPPORTDESK_SITE_NAME"],
+        "site_name": current_app.config["SUPPORTDESK_SITE_NAME"] or _("Seller support"),
     }
 
 

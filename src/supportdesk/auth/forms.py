@@ -6,15 +6,25 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class SignInForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=320)])
+    email = EmailField(
+        _l("Email address"), filters=[strip], validators=[DataRequired(), Email(), Length(max=320)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)])
     next = HiddenField()
 
 
 class RegisterForm(FlaskForm):
-    name = StringField(_l("Your name or shop name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=320)])
+    name = StringField(
+        _l("Your name or shop name"), filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
+    email = EmailField(
+        _l("Email address"), filters=[strip], validators=[DataRequired(), Email(), Length(max=320)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=500)])
     confirm = PasswordField(
         _l("Repeat the password"),

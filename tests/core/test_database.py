@@ -1,0 +1,109 @@
+"""SQLite settings read back from the database, write transactions, and migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from supportdesk import migrate
+from supportdesk.database import write_transaction
+from supportdesk.extensions import db
+from supportdesk.testing import database_url_for_tests, reset_postgres_schema
+
+sqlite_only = pytest.mark.skipif(database_url_for_tests() is not None, reason="SQLite settings")
+
+
+@sqlite_only
+def test_sqlite_pragmas_are_set_on_every_connection(app):
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+
+
+@sqlite_only
+def test_busy_timeout_is_configurable(make_app):
+    app = make_app(SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS=1234)
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+
+
+@sqlite_only
+def test_foreign_keys_are_enforced(app):
+    with pytest.raises(sa.exc.IntegrityError), write_transaction():
+        db.session.execute(
+            sa.text(
+                "INSERT INTO messages (ticket_id, body, internal, via, created_at) "
+                "VALUES (999, 'x', 0, 'web', '2026-01-01')"
+            )
+        )
+
+
+@sqlite_only
+def test_a_write_transaction_takes_the_write_lock_before_its_first_write(app):
+    """BEGIN IMMEDIATE: while our transaction has only read, another writer is already shut out."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    outcome: dict[str, str] = {}
+
+    def other_writer():
+        other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            outcome["other"] = "got the lock"
+            other.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            outcome["other"] = str(exc)
+        finally:
+            other.close()
+
+    with write_transaction():
+        db.session.execute(sa.text("SELECT count(*) FROM users"))  # a read only, so far
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        thread.join()
+    assert outcome["other"] == "database is locked"
+    assert "BEGIN IMMEDIATE" in statements
+
+
+@sqlite_only
+def test_reads_outside_write_transactions_do_not_lock(app):
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    db.session.execute(sa.text("SELECT count(*) FROM users")).scalar()
+    assert db.session().in_transaction()
+    other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_failed_write_transaction_leaves_nothing(app, make_user):
+    from supportdesk.models import Queue
+
+    with pytest.raises(RuntimeError), write_transaction():
+        db.session.add(Queue(key="half", name="Half"))
+        db.session.flush()
+        raise RuntimeError("crash after the first write")
+    assert db.session.scalar(sa.select(Queue).where(Queue.key == "half")) is None
+
+
+def test_migrations_build_the_schema_the_models_describe(make_app, tmp_path):
+    """`supportdesk db upgrade` on an empty database gives exactly the tables of the models."""
+    url = database_url_for_tests()
+    if url is None:
+        url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    app = make_app(SQLALCHEMY_DATABASE_URI=url, create_tables=False)
+    with app.app_context():
+        reset_postgres_schema()
+    migrate.upgrade(app)
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+        assert diff == []
+        assert "0001_core" in context.get_current_heads()
