@@ -18,6 +18,6 @@ def register_ticket_types(app):
             key="contact",
             label=_l("Seller support"),
             queue="seller_support",
-            sla=SlaPolicy(first_response=timedelta(hours=24), resolution=timedelta(days=5)),
+            sla=SlaPolicy(first_response=timedelta(hours=8), resolution=timedelta(hours=40)),
         )
     ]

@@ -18,6 +18,6 @@ def register_ticket_types(app):
             key="feedback_dispute",
             label=_l("Feedback dispute"),
             queue="feedback",
-            sla=SlaPolicy(first_response=timedelta(hours=48), resolution=timedelta(days=7)),
+            sla=SlaPolicy(first_response=timedelta(hours=16), resolution=timedelta(hours=40)),
         )
     ]

@@ -19,7 +19,7 @@ def register_ticket_types(app):
             key="fraud_report",
             label=_l("Fraud report"),
             queue="fraud",
-            sla=SlaPolicy(first_response=timedelta(hours=24), resolution=timedelta(days=10)),
+            sla=SlaPolicy(first_response=timedelta(hours=8), resolution=timedelta(hours=80)),
         ),
         TicketType(
             key="guarantee_claim",

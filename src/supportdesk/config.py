@@ -54,7 +54,16 @@ DESK_DEFAULTS: dict[str, Any] = {
     "SUPPORTDESK_SITE_NAME": None,
     "SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS": 15000,
     "SUPPORTDESK_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
-    "SUPPORTDESK_DEFAULT_QUEUE": "general",
+    # When the SLA clocks run: {"timezone", "days" (0 = Monday), "start", "end", "holidays"}.
+    "SUPPORTDESK_BUSINESS_HOURS": {
+        "timezone": "Europe/Paris",
+        "days": [0, 1, 2, 3, 4],
+        "start": "09:00",
+        "end": "18:00",
+        "holidays": [],
+    },
+    # An SLA deadline this close is shown as "due soon" in the queues.
+    "SUPPORTDESK_DUE_SOON_HOURS": 4,
     "SUPPORTDESK_MAIL_FROM": "support@localhost",
 }
 

@@ -146,6 +146,8 @@ class Ticket(db.Model):
         sa.UniqueConstraint("seller_id", "idempotency_key", name="uq_tickets_idempotency"),
         sa.Index("ix_tickets_queue_status", "queue_id", "status", "id"),
         sa.Index("ix_tickets_seller", "seller_id", "id"),
+        sa.Index("ix_tickets_queue_due", "queue_id", "status", "next_due_at", "id"),
+        sa.Index("ix_tickets_seller_status", "seller_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,8 +172,19 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline that runs now (first response, then resolution); None once resolved.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the case waits on the seller: the SLA clock stands still.
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "seller" or "staff": who wrote the last public message ("answered" / "needs my reply").
+    last_reply_by: Mapped[str] = mapped_column(sa.String(8), default="seller")
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(sa.Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
     version: Mapped[int] = mapped_column(default=1)
 
+    merged_into: Mapped[Ticket | None] = relationship(remote_side=[id])
     seller: Mapped[User] = relationship(foreign_keys=[seller_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     queue: Mapped[Queue] = relationship()
@@ -187,6 +200,34 @@ class Ticket(db.Model):
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ref} {self.type_key} {self.status}>"
+
+
+class QueueCount(db.Model):
+    """Cases per queue and status, kept by the ticket service in the same transaction as each
+    change, so queue pages never count a million rows."""
+
+    __tablename__ = "queue_counts"
+
+    queue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class CannedReply(db.Model):
+    """A prepared answer; ``{seller_name}`` and ``{ref}`` are filled in when it is used."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    queue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("queues.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    queue: Mapped[Queue | None] = relationship()
 
 
 class Message(db.Model):

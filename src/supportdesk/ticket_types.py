@@ -29,10 +29,12 @@ class FieldErrors(ValueError):
 
 @dataclass(frozen=True)
 class SlaPolicy:
-    """Targets counted from the case's opening (business hours arrive with the SLA calendar)."""
+    """Targets counted from the case's opening, in open hours of the desk's business calendar
+    (``SUPPORTDESK_BUSINESS_HOURS``) or, with ``business_hours=False``, around the clock."""
 
-    first_response: timedelta | None = timedelta(hours=24)
-    resolution: timedelta | None = timedelta(days=5)
+    first_response: timedelta | None = timedelta(hours=8)
+    resolution: timedelta | None = timedelta(hours=40)
+    business_hours: bool = True
 
 
 @dataclass(frozen=True)

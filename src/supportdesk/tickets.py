@@ -1,4 +1,5 @@
-"""The one write path for cases: open, reply, note, transition, claim, assign, prioritise.
+"""The one write path for cases: open, reply, note, transition, claim, assign, prioritise,
+merge and rate.
 
 Each function does its whole change in one write transaction (the case, its message, the
 attachments' metadata, an audit event, the outbox rows), then, after the commit, tells the
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +18,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import attachments as files
+from . import case_state
 from .database import write_transaction
 from .extensions import db
-from .models import Attachment, Event, Message, Priority, Queue, Role, Status, Ticket, User, utcnow
+from .models import (
+    Attachment,
+    Event,
+    Message,
+    Priority,
+    Queue,
+    Role,
+    Status,
+    Ticket,
+    User,
+    utcnow,
+)
 from .outbox import enqueue
 from .permissions import may
 from .plugins import plugin_host
@@ -168,23 +180,23 @@ def open_ticket(
                 seller_id=seller.id,
                 subject=subject,
                 priority=priority,
+                status=Status.NEW,
                 queue=_queue_for(ttype),
                 order_id=(order_id or "").strip() or None,
                 fields=cleaned,
                 idempotency_key=idempotency_key,
                 created_at=now,
                 updated_at=now,
-                first_response_due=now + ttype.sla.first_response
-                if ttype.sla.first_response
-                else None,
-                resolution_due=now + ttype.sla.resolution if ttype.sla.resolution else None,
+                last_reply_by="seller",
             )
             db.session.add(ticket)
             message = _add_message(
                 ticket, actor, body, internal=False, via=via, uploads=attachments, written=written
             )
+            case_state.start_clock(ticket, now)
             _apply_decisions(ticket)
             db.session.flush()
+            case_state.bump_count(ticket.queue_id, Status.NEW, +1)
             _event(ticket, actor, "opened", type=ttype.key, via=via)
             enqueue("ticket_opened", ticket=ticket, recipient=seller, message_id=message.id)
     except IntegrityError:
@@ -224,6 +236,21 @@ def _changed(ticket: Ticket, actor: User | None, changes: dict[str, tuple[Any, A
         plugin_host().call_isolated("ticket_changed", ticket=ticket, changes=changes, actor=actor)
 
 
+def _clean_body(body: str | None, missing: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise FieldErrors({"body": missing})
+    if len(body) > BODY_MAX:
+        raise FieldErrors({"body": _("The message is limited to %(n)d characters.", n=BODY_MAX)})
+    return body
+
+
+def _move(ticket: Ticket, new: str, changes: dict[str, tuple[Any, Any]], now) -> None:
+    if new != ticket.status:
+        changes["status"] = (ticket.status, new)
+        case_state.set_status(ticket, new, now)
+
+
 def reply(
     ticket: Ticket,
     *,
@@ -231,33 +258,48 @@ def reply(
     body: str,
     attachments: Sequence[files.Upload] = (),
     via: str = "web",
+    status: str | None = None,
 ) -> Message:
-    """A public message on the case. A seller's reply reopens a waiting, resolved or closed case;
-    a staff reply is the first response if none was given yet, and is sent to the seller."""
+    """A public message on the case. A seller's reply moves a waiting, resolved or closed case
+    back to open; a staff reply is the first response if none was given yet, is sent to the
+    seller, and may set the next status at once (``status="waiting"``, ``"resolved"``)."""
     _check(actor, "reply", ticket)
-    body = (body or "").strip()
-    if not body:
-        raise FieldErrors({"body": _("Please write your message.")})
-    if len(body) > BODY_MAX:
-        raise FieldErrors({"body": _("The message is limited to %(n)d characters.", n=BODY_MAX)})
+    body = _clean_body(body, _("Please write your message."))
+    from_staff = actor.is_staff and actor.id != ticket.seller_id
+    if status is not None and (not from_staff or status not in TRANSITIONS):
+        raise FieldErrors({"status": _("Unknown status.")})
     written: list[str] = []
     changes: dict[str, tuple[Any, Any]] = {}
     try:
         with writing():
             db.session.refresh(ticket)
+            now = utcnow()
             message = _add_message(
                 ticket, actor, body, internal=False, via=via, uploads=attachments, written=written
             )
-            from_staff = actor.is_staff and actor.id != ticket.seller_id
             if from_staff:
-                if ticket.first_response_at is None:
-                    ticket.first_response_at = utcnow()
-                if ticket.status == Status.NEW:
-                    changes["status"] = (ticket.status, Status.OPEN)
-            elif ticket.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
-                changes["status"] = (ticket.status, Status.OPEN)
-            _set_status(ticket, changes)
-            ticket.updated_at = utcnow()
+                ticket.first_response_at = ticket.first_response_at or now
+                target = status or (Status.OPEN if ticket.status == Status.NEW else ticket.status)
+                if target != ticket.status and target not in TRANSITIONS[ticket.status]:
+                    raise FieldErrors(
+                        {
+                            "status": _(
+                                "A %(old)s case cannot become %(new)s.",
+                                old=ticket.status,
+                                new=target,
+                            )
+                        }
+                    )
+            else:
+                target = (
+                    Status.OPEN
+                    if ticket.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED)
+                    else ticket.status
+                )
+            _move(ticket, target, changes, now)
+            case_state.update_next_due(ticket)
+            ticket.last_reply_by = "staff" if from_staff else "seller"
+            ticket.updated_at = now
             db.session.flush()
             _event(ticket, actor, "replied", message_id=message.id, via=via)
             if from_staff:
@@ -277,9 +319,7 @@ def add_note(
 ) -> Message:
     """An internal note: staff only, never shown to the seller, never emailed."""
     _check(actor, "note", ticket)
-    body = (body or "").strip()
-    if not body:
-        raise FieldErrors({"body": _("Please write your note.")})
+    body = _clean_body(body, _("Please write your note."))
     written: list[str] = []
     try:
         with writing():
@@ -296,28 +336,15 @@ def add_note(
     return message
 
 
-def _set_status(ticket: Ticket, changes: dict[str, tuple[Any, Any]]) -> None:
-    if "status" not in changes:
-        return
-    new = changes["status"][1]
-    now = utcnow()
-    ticket.status = new
-    if new == Status.RESOLVED:
-        ticket.resolved_at = now
-    elif new == Status.CLOSED:
-        ticket.closed_at = now
-    elif new == Status.OPEN:
-        ticket.resolved_at = ticket.closed_at = None
-
-
 def transition(ticket: Ticket, *, actor: User, status: str) -> Ticket:
     """Move the case to ``status`` along :data:`TRANSITIONS`. A seller may only close their
     case or reopen it; staff may make any allowed move."""
     if status not in TRANSITIONS:
         raise FieldErrors({"status": _("Unknown status.")})
-    seller_move = (status == Status.CLOSED and "close") or (status == Status.OPEN and "reopen")
-    action = "transition" if actor.is_staff else (seller_move or "transition")
+    seller_moves = {Status.CLOSED: "close", Status.OPEN: "reopen"}
+    action = "transition" if actor.is_staff else seller_moves.get(status, "transition")
     _check(actor, action, ticket)
+    changes: dict[str, tuple[Any, Any]] = {}
     with writing():
         db.session.refresh(ticket)
         if status == ticket.status:
@@ -330,9 +357,9 @@ def transition(ticket: Ticket, *, actor: User, status: str) -> Ticket:
                     )
                 }
             )
-        changes = {"status": (ticket.status, status)}
-        _set_status(ticket, changes)
-        ticket.updated_at = utcnow()
+        now = utcnow()
+        _move(ticket, status, changes, now)
+        ticket.updated_at = now
         _event(ticket, actor, "status", old=changes["status"][0], new=status)
         if actor.id != ticket.seller_id:
             enqueue("status_changed", ticket=ticket, recipient=ticket.seller, status=status)
@@ -387,15 +414,64 @@ def set_priority(ticket: Ticket, *, actor: User, priority: str) -> Ticket:
     return ticket
 
 
+def merge(source: Ticket, *, into: Ticket, actor: User) -> Ticket:
+    """Merge a duplicate into another case of the same seller: its messages and attachments
+    move, it is closed with a pointer to the target, the seller is told, and both cases keep
+    an audit event."""
+    _check(actor, "merge", source)
+    _check(actor, "merge", into)
+    if source.id == into.id or source.seller_id != into.seller_id:
+        raise FieldErrors(
+            {"into": _("A case can only be merged into another case of the same seller.")}
+        )
+    if into.merged_into_id is not None:
+        raise FieldErrors({"into": _("This case was itself merged into another one.")})
+    changes: dict[str, tuple[Any, Any]] = {}
+    with writing():
+        db.session.refresh(source)
+        now = utcnow()
+        moved = db.session.execute(
+            sa.update(Message).where(Message.ticket_id == source.id).values(ticket_id=into.id)
+        ).rowcount
+        db.session.execute(
+            sa.update(Attachment).where(Attachment.ticket_id == source.id).values(ticket_id=into.id)
+        )
+        if source.status != Status.CLOSED:
+            _move(source, Status.CLOSED, changes, now)
+        source.merged_into_id = into.id
+        source.updated_at = into.updated_at = now
+        changes["merged_into"] = (None, into.ref)
+        _event(source, actor, "merged_into", into=into.ref, messages=moved)
+        _event(into, actor, "merged_from", source=source.ref, messages=moved)
+        enqueue("merged", ticket=into, recipient=source.seller, source_ref=source.ref)
+    db.session.expire_all()
+    _changed(source, actor, changes)
+    return into
+
+
+def rate(ticket: Ticket, *, actor: User, rating: int, comment: str = "") -> Ticket:
+    """The seller rates the resolution of their case, once, when it is resolved or closed."""
+    if actor.id != ticket.seller_id:
+        raise NotAllowed(_("Only the seller who opened the case can rate it."))
+    _check(actor, "rate", ticket)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED) or ticket.merged_into_id:
+        raise FieldErrors({"rating": _("You can rate a case once it is resolved.")})
+    if ticket.rating is not None:
+        raise FieldErrors({"rating": _("You have already rated this case.")})
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise FieldErrors({"rating": _("Choose a rating from 1 to 5.")})
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise FieldErrors({"comment": _("The comment is limited to %(n)d characters.", n=2000)})
+    with writing():
+        ticket.rating, ticket.rating_comment, ticket.rated_at = rating, comment or None, utcnow()
+        _event(ticket, actor, "rated", rating=rating)
+    _changed(ticket, actor, {"rating": (None, rating)})
+    return ticket
+
+
 def history(ticket: Ticket) -> list[Event]:
     """The case's audit events, oldest first."""
     return list(
         db.session.scalars(sa.select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id))
     )
-
-
-def due(ticket: Ticket) -> datetime | None:
-    """The next SLA deadline that still runs for this case."""
-    if ticket.status in (Status.RESOLVED, Status.CLOSED):
-        return None
-    return ticket.first_response_due if ticket.first_response_at is None else ticket.resolution_due

@@ -79,7 +79,9 @@ def test_layout_is_accessible_and_self_contained(client):
 
 
 def test_form_errors_are_shown_next_to_their_field(client):
-    html = client.post("/sign-in", data={"email": "not-an-email", "password": ""}).get_data(as_text=True)
+    html = client.post("/sign-in", data={"email": "not-an-email", "password": ""}).get_data(
+        as_text=True
+    )
     assert 'id="email-error"' in html and 'aria-describedby="email-error"' in html
     assert 'id="password-error"' in html
     assert 'value="not-an-email"' in html

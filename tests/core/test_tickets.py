@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from supportdesk import FieldErrors
 from supportdesk.attachments import Upload
 from supportdesk.extensions import db
 from supportdesk.models import Attachment, Event, Message, Outbox, Status, Ticket
+from supportdesk.sla import calendar
 from supportdesk.tickets import (
     Conflict,
     NotAllowed,
@@ -42,7 +44,8 @@ def test_opening_writes_case_message_event_and_receipt_together(app, seller):
     assert re.fullmatch(r"SD-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", ticket.ref)
     assert ticket.status == Status.NEW and ticket.order_id == "123-456"
     assert ticket.queue.key == "seller_support"
-    assert ticket.first_response_due - ticket.created_at == timedelta(hours=24)
+    business_time = calendar().between(ticket.created_at, ticket.first_response_due)
+    assert business_time == timedelta(hours=8)  # the contact type's target, in open hours
     assert [m.body for m in ticket.messages] == ["Order 123 unpaid"]
     attachment = db.session.scalar(sa.select(Attachment))
     assert attachment.content_type == "image/png" and attachment.message_id == ticket.messages[0].id
@@ -75,7 +78,7 @@ def test_bad_input_is_refused_field_by_field_and_nothing_is_saved(app, seller):
     assert set(caught.value.errors) == {"attachments"}
     assert count(Ticket) == count(Message) == count(Event) == count(Outbox) == 0
     folder = app.config["SUPPORTDESK_ATTACHMENT_DIR"]
-    assert not list(__import__("pathlib").Path(folder).glob("*"))
+    assert not list(Path(folder).glob("*"))
 
 
 def test_the_same_idempotency_key_opens_one_case(app, seller, other_seller):

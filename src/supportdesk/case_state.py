@@ -1,0 +1,99 @@
+"""Bookkeeping that follows every change of a case's status or queue: timestamps, the SLA clock
+and the per-queue counters. Only the ticket service calls it, inside its write transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from . import sla
+from .extensions import db
+from .models import QueueCount, Status, Ticket
+from .ticket_types import ticket_types
+
+#: Statuses whose cases are still to be worked on; their SLA clock runs (unless waiting).
+ACTIVE = (Status.NEW, Status.OPEN, Status.WAITING)
+
+
+def bump_count(queue_id: int, status: str, delta: int) -> None:
+    """Add ``delta`` to a queue's counter for ``status``, atomically (an upsert)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(QueueCount).values(queue_id=queue_id, status=status, count=delta)
+    statement = statement.on_conflict_do_update(
+        index_elements=["queue_id", "status"], set_={"count": QueueCount.count + delta}
+    )
+    db.session.execute(statement)
+
+
+def recount() -> None:
+    """Rebuild every counter from the tickets themselves (after an import or a repair)."""
+    db.session.execute(sa.delete(QueueCount))
+    rows = db.session.execute(
+        sa.select(Ticket.queue_id, Ticket.status, sa.func.count()).group_by(
+            Ticket.queue_id, Ticket.status
+        )
+    )
+    for queue_id, status, count in rows:
+        db.session.add(QueueCount(queue_id=queue_id, status=status, count=count))
+
+
+def _policy(ticket: Ticket) -> sla.SlaPolicy:
+    ttype = ticket_types().get(ticket.type_key)
+    return ttype.sla if ttype else sla.SlaPolicy()
+
+
+def start_clock(ticket: Ticket, now: datetime) -> None:
+    """Set the deadlines of a new case."""
+    policy = _policy(ticket)
+    ticket.first_response_due = sla.due_at(now, policy.first_response, policy)
+    ticket.resolution_due = sla.due_at(now, policy.resolution, policy)
+    update_next_due(ticket)
+
+
+def update_next_due(ticket: Ticket) -> None:
+    """The deadline that runs now: first response until given, then resolution."""
+    if ticket.status not in ACTIVE:
+        ticket.next_due_at = None
+    elif ticket.first_response_at is None and ticket.first_response_due is not None:
+        ticket.next_due_at = ticket.first_response_due
+    else:
+        ticket.next_due_at = ticket.resolution_due
+
+
+def set_status(ticket: Ticket, new: str, now: datetime) -> None:
+    """Move the case to ``new``, keeping timestamps, the SLA clock and the counters right."""
+    old = ticket.status
+    if old == new:
+        return
+    ticket.status = new
+    bump_count(ticket.queue_id, old, -1)
+    bump_count(ticket.queue_id, new, +1)
+    if new == Status.WAITING:
+        ticket.sla_paused_at = now
+    elif old == Status.WAITING and ticket.sla_paused_at is not None:
+        policy = _policy(ticket)
+        paused = ticket.sla_paused_at
+        if ticket.first_response_at is None:
+            ticket.first_response_due = sla.resume(ticket.first_response_due, paused, now, policy)
+        ticket.resolution_due = sla.resume(ticket.resolution_due, paused, now, policy)
+        ticket.sla_paused_at = None
+    if new == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif new == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif old in (Status.RESOLVED, Status.CLOSED):
+        ticket.resolved_at = ticket.closed_at = None
+    update_next_due(ticket)
+
+
+def move_queue(ticket: Ticket, queue_id: int) -> None:
+    if ticket.queue_id == queue_id:
+        return
+    bump_count(ticket.queue_id, ticket.status, -1)
+    bump_count(queue_id, ticket.status, +1)
+    ticket.queue_id = queue_id

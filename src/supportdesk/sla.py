@@ -1,0 +1,114 @@
+"""SLA clocks on a business-hours calendar.
+
+A target such as "first response within 8 hours" counts only the hours the desk is open (days,
+hours, holidays, in the desk's time zone), unless the ticket type says its clock runs around the
+clock. While a case waits on the seller the clock stops; when it moves again, the time that was
+left is counted on from that moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from .config import DESK_DEFAULTS
+from .ticket_types import SlaPolicy
+
+DEFAULT_BUSINESS_HOURS: dict[str, Any] = DESK_DEFAULTS["SUPPORTDESK_BUSINESS_HOURS"]
+#: A calendar with no open hour would make every deadline infinite; stop looking after this.
+SEARCH_LIMIT_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    timezone: ZoneInfo
+    days: frozenset[int]
+    start: time
+    end: time
+    holidays: frozenset[date]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> BusinessCalendar:
+        """Build from ``SUPPORTDESK_BUSINESS_HOURS``; raises ``ValueError`` on a bad setting."""
+        settings = {**DEFAULT_BUSINESS_HOURS, **(config or {})}
+        start, end = time.fromisoformat(settings["start"]), time.fromisoformat(settings["end"])
+        days = frozenset(int(d) for d in settings["days"])
+        if not days <= set(range(7)) or not days:
+            raise ValueError("business hours: days are numbers 0 (Monday) to 6 (Sunday)")
+        if end <= start and end != time(0):
+            raise ValueError("business hours: end must come after start")
+        return cls(
+            timezone=ZoneInfo(settings["timezone"]),
+            days=days,
+            start=start,
+            end=end,
+            holidays=frozenset(date.fromisoformat(d) for d in settings["holidays"]),
+        )
+
+    def open_intervals(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Open periods (in UTC) from the local day of ``moment`` onwards."""
+        day = moment.astimezone(self.timezone).date()
+        for _ in range(SEARCH_LIMIT_DAYS):
+            if day.weekday() in self.days and day not in self.holidays:
+                opens = datetime.combine(day, self.start, self.timezone)
+                closes = (
+                    datetime.combine(day + timedelta(days=1), time(0), self.timezone)
+                    if self.end == time(0)
+                    else datetime.combine(day, self.end, self.timezone)
+                )
+                yield opens.astimezone(UTC), closes.astimezone(UTC)
+            day += timedelta(days=1)
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The moment when ``duration`` of open time has passed after ``start``."""
+        left = duration
+        for opens, closes in self.open_intervals(start):
+            if closes <= start:
+                continue
+            begin = max(opens, start)
+            if begin + left <= closes:
+                return begin + left
+            left -= closes - begin
+        raise ValueError("business hours: the calendar has no open time")
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Open time from ``start`` to ``end`` (negative when ``end`` is earlier)."""
+        if end < start:
+            return -self.between(end, start)
+        total = timedelta(0)
+        for opens, closes in self.open_intervals(start):
+            if opens >= end:
+                break
+            overlap = min(closes, end) - max(opens, start)
+            if overlap > timedelta(0):
+                total += overlap
+        return total
+
+
+def calendar() -> BusinessCalendar:
+    return BusinessCalendar.from_config(current_app.config["SUPPORTDESK_BUSINESS_HOURS"])
+
+
+def due_at(start: datetime, target: timedelta | None, policy: SlaPolicy) -> datetime | None:
+    """When a target counted from ``start`` falls due under the policy's clock."""
+    if target is None:
+        return None
+    return calendar().add(start, target) if policy.business_hours else start + target
+
+
+def resume(
+    due: datetime | None, paused_at: datetime, now: datetime, policy: SlaPolicy
+) -> datetime | None:
+    """Move a deadline on by the time the clock stood still (the open time that was left at the
+    pause is counted again from ``now``). An already missed deadline stays where it was."""
+    if due is None or due <= paused_at:
+        return due
+    if policy.business_hours:
+        cal = calendar()
+        return cal.add(now, cal.between(paused_at, due))
+    return now + (due - paused_at)

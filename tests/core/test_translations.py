@@ -1,0 +1,211 @@
+"""Every user-visible string exists in English (the msgids) and French (the ``fr`` catalogue)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import click
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from supportdesk import i18n_catalog
+from supportdesk.i18n import TRANSLATIONS_DIR
+
+PO_PATH = i18n_catalog.catalog_path("fr")
+MO_PATH = PO_PATH.with_suffix(".mo")
+# A Python %-conversion: named (%(name)s) or positional (%s, %d, %.1f); %% is a literal.
+PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*\*?\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
+NBSP = "\u00a0"
+
+
+def read_catalog(path: Path = PO_PATH) -> Catalog:
+    with path.open("rb") as po_file:
+        return read_po(po_file, locale="fr", domain="messages")
+
+
+def key(message: Message) -> tuple[str | None, str]:
+    msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+    return message.context, msgid
+
+
+def forms(value: str | tuple[str, ...] | list[str]) -> list[str]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def placeholders(text: str) -> Counter[str]:
+    return Counter(m.group(0) for m in PLACEHOLDER.finditer(text) if m.group(0) != "%%")
+
+
+def mo_messages(data: bytes) -> dict[tuple[str | None, str], object]:
+    catalog = read_mo(io.BytesIO(data))
+    return {key(m): m.string for m in catalog if m.id}
+
+
+@pytest.fixture(scope="module")
+def extracted() -> Catalog:
+    return i18n_catalog.extract_messages()
+
+
+@pytest.fixture(scope="module")
+def french() -> Catalog:
+    return read_catalog()
+
+
+def test_extraction_finds_python_template_and_plugin_strings(extracted):
+    ids = {key(m)[1] for m in extracted if m.id}
+    assert "Page not found" in ids  # Python, web.py
+    assert "How can we help you?" in ids  # core template
+    assert "Fraud report" in ids  # a plugin's lazy_gettext (_l)
+    files = {path for m in extracted for path, _line in m.locations}
+    assert not [f for f in files if "/tests/" in f or f.startswith("tests/")]
+
+
+def test_every_string_has_a_french_translation(extracted, french):
+    missing = []
+    for message in list(extracted)[1:]:
+        translated = french.get(message.id, context=message.context)
+        if translated is None or translated.fuzzy or not all(forms(translated.string)):
+            state = "fuzzy" if translated is not None and translated.fuzzy else "missing"
+            files = ", ".join(sorted({path for path, _line in message.locations}))
+            missing.append(f"  [{state}] {key(message)[1]!r} ({files})")
+    assert not missing, (
+        f"{len(missing)} string(s) have no French translation in {PO_PATH}:\n"
+        + "\n".join(missing)
+        + "\nRun `supportdesk i18n-update`, translate the new entries of the .po file (and remove "
+        "their `fuzzy` flag once checked), then run `supportdesk i18n-update` again to compile "
+        "the .mo."
+    )
+
+
+def test_compiled_catalogue_is_up_to_date(french):
+    compiled = io.BytesIO()
+    write_mo(compiled, french)
+    assert MO_PATH.is_file(), f"{MO_PATH} is missing: run `supportdesk i18n-update`"
+    in_memory, on_disk = mo_messages(compiled.getvalue()), mo_messages(MO_PATH.read_bytes())
+    stale = sorted(
+        str(k[1]) for k in in_memory.keys() | on_disk.keys() if in_memory.get(k) != on_disk.get(k)
+    )
+    assert not stale, (
+        f"{MO_PATH.name} differs from {PO_PATH.name} for {stale}: run `supportdesk i18n-update`"
+    )
+
+
+def test_translations_keep_the_placeholders(french):
+    wrong = []
+    for message in list(french)[1:]:
+        if not message.string:
+            continue
+        expected = sum((placeholders(text) for text in forms(message.id)), Counter())
+        translations = forms(message.string)
+        found = sum((placeholders(text) for text in translations), Counter())
+        if isinstance(message.id, (list, tuple)):
+            # Plural forms may each leave out the count; together they use the same names.
+            ok = set(found) == set(expected)
+        else:
+            ok = found == expected
+        names = {m.group("name") for m in PLACEHOLDER.finditer(" ".join(forms(message.id)))}
+        values = {name: 1 for name in names if name}
+        for text in translations:
+            try:
+                if values:
+                    text % values  # noqa: B018 (does it format?)
+            except (KeyError, ValueError, TypeError):
+                ok = False
+        if not ok:
+            wrong.append(f"  {key(message)[1]!r} -> {message.string!r}")
+    assert not wrong, "Translations whose %-placeholders differ from the msgid's:\n" + "\n".join(
+        wrong
+    )
+
+
+def test_english_is_the_source_and_has_no_catalogue():
+    assert i18n_catalog.LOCALES == ("fr",)
+    assert not (TRANSLATIONS_DIR / "en").exists()
+
+
+def test_update_keeps_translations_and_compiles(tmp_path):
+    """``update_catalogs`` on a copy of the catalogues: nothing lost, a fresh .mo, no churn."""
+    shutil.copytree(TRANSLATIONS_DIR, tmp_path, dirs_exist_ok=True)
+    po_path = i18n_catalog.catalog_path("fr", tmp_path)
+    before = {key(m): m.string for m in read_catalog(po_path) if m.id and m.string}
+    po_path.with_suffix(".mo").unlink()
+
+    report = i18n_catalog.update_catalogs(translations_dir=tmp_path)
+
+    after = read_catalog(po_path)
+    kept = {k: s for k, s in before.items() if after.get(k[1], context=k[0]) is not None}
+    assert all(after.get(k[1], context=k[0]).string == s for k, s in kept.items())
+    assert (tmp_path / "messages.pot").is_file()
+    compiled = io.BytesIO()
+    write_mo(compiled, after)
+    assert mo_messages(po_path.with_suffix(".mo").read_bytes()) == mo_messages(compiled.getvalue())
+    (fr_report,) = report.locales
+    assert fr_report.translated + len(fr_report.missing) + len(fr_report.fuzzy) == report.messages
+
+    again = i18n_catalog.update_catalogs(translations_dir=tmp_path)
+    assert not again.pot_written
+    assert again.locales[0].written == []
+
+
+def test_register_adds_the_cli_command(monkeypatch, tmp_path):
+    group = click.Group("supportdesk")
+    i18n_catalog.register(group)
+    assert "i18n-update" in group.commands
+    report = i18n_catalog.UpdateReport(
+        messages=2,
+        pot_written=False,
+        locales=[i18n_catalog.LocaleReport("fr", translated=1, missing=["Hello"])],
+    )
+    monkeypatch.setattr(i18n_catalog, "update_catalogs", lambda: report)
+    result = CliRunner().invoke(group, ["i18n-update"])
+    assert result.exit_code == 0, result.output
+    assert "fr: 1 translated, 0 fuzzy, 1 untranslated" in result.output
+    assert "untranslated: Hello" in result.output
+
+
+def test_pages_speak_the_browser_language(client):
+    french = client.get("/", headers={"Accept-Language": "fr"})
+    assert french.status_code == 200
+    page = french.get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert f"Comment pouvons-nous vous aider{NBSP}?" in page
+    assert "How can we help you?" not in page
+
+    english = client.get("/", headers={"Accept-Language": "en"})
+    page = english.get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "How can we help you?" in page
+    assert "Comment pouvons-nous" not in page
+
+
+def test_a_language_without_catalogue_falls_back_to_english(client):
+    page = client.get("/", headers={"Accept-Language": "de, en;q=0.5"}).get_data(as_text=True)
+    assert "How can we help you?" in page
+
+
+def test_error_pages_are_translated(client):
+    response = client.get("/no-such-page", headers={"Accept-Language": "fr"})
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "<h1>Page introuvable</h1>" in page
+    assert "Erreur 404" in page
+    assert "Page not found" not in page
+
+
+def test_the_language_switch_wins_over_the_browser(client):
+    response = client.post("/language", data={"locale": "fr", "next": "/"})
+    assert response.status_code == 302
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"Comment pouvons-nous vous aider{NBSP}?" in page
+    assert '<option value="fr" lang="fr" selected>' in page
+
+    client.post("/language", data={"locale": "en"})
+    page = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "How can we help you?" in page
