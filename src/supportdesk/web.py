@@ -24,11 +24,12 @@ def make_desk_blueprint(app: Flask, *, standalone: bool) -> Blueprint:
     """Build the parent blueprint ``desk``; every desk endpoint is ``desk.<blueprint>.<view>``."""
     from .auth import bp as auth_bp
     from .core import bp as core_bp
+    from .downloads import bp as files_bp
     from .seller import bp as seller_bp
     from .staff import bp as staff_bp
 
     desk = Blueprint("desk", __name__, static_folder="static", static_url_path="/_desk/static")
-    for child in (core_bp, auth_bp, seller_bp, staff_bp):
+    for child in (core_bp, auth_bp, seller_bp, staff_bp, files_bp):
         desk.register_blueprint(child)
     # Standalone, the desk owns the whole application (its 404 for unknown URLs included);
     # mounted, it answers only for its own pages and leaves the host's alone.

@@ -1,0 +1,67 @@
+"""Finding cases: by reference, order id or seller email exactly, else by free text.
+
+Every search starts from :func:`supportdesk.permissions.visible_tickets`, so it can never find
+what the actor may not open.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Message, Ticket, User
+from .permissions import visible_tickets
+
+REF_PATTERN = re.compile(r"^SD-?[0-9A-Z]{4}-?[0-9A-Z]{4}$", re.I)
+
+
+def normalise_ref(text: str) -> str | None:
+    """``sd7k3m9qxd`` or ``SD-7K3M-9QXD`` → ``SD-7K3M-9QXD``; None if it is not a reference."""
+    compact = re.sub(r"[\s-]", "", text).upper()
+    if not REF_PATTERN.match(compact):
+        return None
+    return f"SD-{compact[2:6]}-{compact[6:10]}"
+
+
+def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
+    """Cases the actor may see that match ``text``, newest first."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return []
+    visible = visible_tickets(actor)
+    if (ref := normalise_ref(text)) is not None:
+        exact = db.session.scalars(visible.where(Ticket.ref == ref)).all()
+        if exact:
+            return list(exact)
+    if "@" in text:
+        seller_ids = sa.select(User.id).where(User.email == text.lower())
+        return list(
+            db.session.scalars(
+                visible.where(Ticket.seller_id.in_(seller_ids))
+                .order_by(Ticket.id.desc())
+                .limit(limit)
+            )
+        )
+    by_order = db.session.scalars(
+        visible.where(Ticket.order_id == text).order_by(Ticket.id.desc()).limit(limit)
+    ).all()
+    if by_order:
+        return list(by_order)
+    return free_text(visible, text, limit)
+
+
+def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
+    """Every word in the subject or in a public message or note (staff see both)."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1][:8]
+    if not words:
+        return []
+    query = visible
+    for word in words:
+        pattern = f"%{word}%"
+        in_messages = sa.select(Message.ticket_id).where(sa.func.lower(Message.body).like(pattern))
+        query = query.where(
+            sa.or_(sa.func.lower(Ticket.subject).like(pattern), Ticket.id.in_(in_messages))
+        )
+    return list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit)))

@@ -1,0 +1,3 @@
+"""The staff dashboard: open cases, response times, SLA breaches, satisfaction."""
+
+from __future__ import annotations
