@@ -242,6 +242,8 @@ class Message(db.Model):
     # An internal note: shown to staff only, never to the seller, never emailed.
     internal: Mapped[bool] = mapped_column(default=False)
     via: Mapped[str] = mapped_column(sa.String(16), default="web")
+    # The Message-ID of the email this message came from: the same mail is never added twice.
+    source_id: Mapped[str | None] = mapped_column(sa.String(300), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
@@ -303,6 +305,9 @@ class Outbox(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
+    # A worker's lease on the row: a worker killed while sending lets it go when this passes.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by: Mapped[str | None] = mapped_column(sa.String(100))
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

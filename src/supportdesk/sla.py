@@ -112,3 +112,14 @@ def resume(
         cal = calendar()
         return cal.add(now, cal.between(paused_at, due))
     return now + (due - paused_at)
+
+
+def state(next_due_at: datetime | None, now: datetime) -> str | None:
+    """``"overdue"``, ``"due_soon"`` (within ``SUPPORTDESK_DUE_SOON_HOURS``) or None."""
+    if next_due_at is None:
+        return None
+    if next_due_at <= now:
+        return "overdue"
+    if next_due_at - now <= timedelta(hours=current_app.config["SUPPORTDESK_DUE_SOON_HOURS"]):
+        return "due_soon"
+    return None
