@@ -36,6 +36,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["queue_id"], ["queues.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("queue_id", "status"),
     )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("locked_until", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("locked_by", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("source_id", sa.String(length=300), nullable=True))
+        batch_op.create_unique_constraint("uq_messages_source_id", ["source_id"])
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_due_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("sla_paused_at", sa.DateTime(), nullable=True))
@@ -80,5 +86,11 @@ def downgrade() -> None:
         batch_op.drop_column("sla_paused_at")
         batch_op.drop_column("next_due_at")
 
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_messages_source_id", type_="unique")
+        batch_op.drop_column("source_id")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("locked_by")
+        batch_op.drop_column("locked_until")
     op.drop_table("queue_counts")
     op.drop_table("canned_replies")
