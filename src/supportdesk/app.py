@@ -65,7 +65,10 @@ class SupportDesk:
         self.instance_path.mkdir(parents=True, exist_ok=True)  # as flaskr does: SQLite lives here
         app.config.setdefault("SUPPORTDESK_ATTACHMENT_DIR", str(self.instance_path / "attachments"))
         app.extensions["supportdesk"] = self
-        if not _from_cli():
+        if standalone and _from_cli():
+            # `supportdesk init` must run before a secret exists; serving still checks.
+            app.before_request(lambda: check_secret(app))
+        else:
             check_secret(app)
         init_extensions(app, select_locale)
         configure_engine(app)

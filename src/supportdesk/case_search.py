@@ -10,9 +10,11 @@ import re
 
 import sqlalchemy as sa
 
+from . import search
 from .extensions import db
-from .models import Message, Ticket, User
-from .permissions import visible_tickets
+from .models import Ticket, User
+from .permissions import may, visible_tickets
+from .tickets import CASE_SOURCE
 
 REF_PATTERN = re.compile(r"^SD-?[0-9A-Z]{4}-?[0-9A-Z]{4}$", re.I)
 
@@ -27,9 +29,9 @@ def normalise_ref(text: str) -> str | None:
 
 def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
     """Cases the actor may see that match ``text``, newest first."""
-    text = (text or "").strip()[:200]
-    if not text:
-        return []
+    text = "".join(ch for ch in (text or "") if ch.isprintable()).strip()[:200]
+    if not text or not may(actor, "view", "staff"):
+        return []  # the index holds internal notes: case search is for staff only
     visible = visible_tickets(actor)
     if (ref := normalise_ref(text)) is not None:
         exact = db.session.scalars(visible.where(Ticket.ref == ref)).all()
@@ -53,15 +55,12 @@ def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
 
 
 def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
-    """Every word in the subject or in a public message or note (staff see both)."""
-    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1][:8]
-    if not words:
+    """Every word in the subject, the reference, the order id or any message, best match first."""
+    matches = search.matching(CASE_SOURCE, text)
+    if matches is None:
         return []
-    query = visible
-    for word in words:
-        pattern = f"%{word}%"
-        in_messages = sa.select(Message.ticket_id).where(sa.func.lower(Message.body).like(pattern))
-        query = query.where(
-            sa.or_(sa.func.lower(Ticket.subject).like(pattern), Ticket.id.in_(in_messages))
-        )
-    return list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit)))
+    ranked = matches.subquery()
+    query = visible.join(ranked, ranked.c.doc_key == sa.cast(Ticket.id, sa.String)).order_by(
+        ranked.c.score, Ticket.id.desc()
+    )
+    return list(db.session.scalars(query.limit(limit)))

@@ -329,3 +329,21 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class SearchDocument(db.Model):
+    """One document of the search index, in analysed form (see :mod:`supportdesk.search`)."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "doc_key", "locale", name="uq_search_documents_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64))
+    doc_key: Mapped[str] = mapped_column(sa.String(200))
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    title: Mapped[str] = mapped_column(sa.Text, default="")
+    tags: Mapped[str] = mapped_column(sa.Text, default="")
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

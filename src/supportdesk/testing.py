@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from .app import create_app
 from .extensions import db
 from .models import Role, User
+from .search import schema as search_schema
 
 TEST_DATABASE_ENV = "SUPPORTDESK_TEST_DATABASE_URL"
 
@@ -98,6 +99,8 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         if create_tables:
             with app.app_context():
                 db.create_all()
+                with db.engine.begin() as connection:
+                    search_schema.install(connection)
         built.append(app)
         return app
 

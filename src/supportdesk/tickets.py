@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import attachments as files
-from . import case_state
+from . import case_state, search
 from .database import write_transaction
 from .extensions import db
 from .models import (
@@ -38,6 +38,7 @@ from .permissions import may
 from .plugins import plugin_host
 from .ticket_types import FieldErrors, TicketType, get_ticket_type
 
+CASE_SOURCE = "case"
 SUBJECT_MAX = 300
 BODY_MAX = 20_000
 
@@ -126,6 +127,27 @@ def _add_message(
     return message
 
 
+def case_document(ticket: Ticket) -> search.Document:
+    """A case as the search index sees it: reference, order id, subject, every message (notes
+    included: case search is for staff only)."""
+    bodies = db.session.scalars(
+        sa.select(Message.body).where(Message.ticket_id == ticket.id).order_by(Message.id)
+    )
+    return search.Document(
+        source=CASE_SOURCE,
+        key=str(ticket.id),
+        locale="any",
+        title=ticket.subject,
+        tags=[ticket.ref, ticket.order_id or "", ticket.type_key],
+        body="\n".join(bodies),
+    )
+
+
+def index_case(ticket: Ticket) -> None:
+    db.session.flush()
+    search.index(case_document(ticket))
+
+
 def _queue_for(ttype: TicketType) -> Queue:
     queue = db.session.scalar(sa.select(Queue).where(Queue.key == ttype.queue))
     if queue is None:
@@ -198,6 +220,7 @@ def open_ticket(
             db.session.flush()
             case_state.bump_count(ticket.queue_id, Status.NEW, +1)
             _event(ticket, actor, "opened", type=ttype.key, via=via)
+            index_case(ticket)
             enqueue("ticket_opened", ticket=ticket, recipient=seller, message_id=message.id)
     except IntegrityError:
         files.discard(written)
@@ -302,6 +325,7 @@ def reply(
             ticket.updated_at = now
             db.session.flush()
             _event(ticket, actor, "replied", message_id=message.id, via=via)
+            index_case(ticket)
             if from_staff:
                 enqueue(
                     "staff_reply", ticket=ticket, recipient=ticket.seller, message_id=message.id
@@ -329,6 +353,7 @@ def add_note(
             )
             db.session.flush()
             _event(ticket, actor, "noted", message_id=message.id)
+            index_case(ticket)
     except BaseException:
         files.discard(written)
         raise
@@ -443,6 +468,9 @@ def merge(source: Ticket, *, into: Ticket, actor: User) -> Ticket:
         changes["merged_into"] = (None, into.ref)
         _event(source, actor, "merged_into", into=into.ref, messages=moved)
         _event(into, actor, "merged_from", source=source.ref, messages=moved)
+        db.session.flush()
+        index_case(into)
+        search.remove(CASE_SOURCE, str(source.id))
         enqueue("merged", ticket=into, recipient=source.seller, source_ref=source.ref)
     db.session.expire_all()
     _changed(source, actor, changes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,6 +36,7 @@ def make_desk_blueprint(app: Flask, *, standalone: bool) -> Blueprint:
     owner: Flask | Blueprint = app if standalone else desk
     owner.context_processor(page_context)
     owner.after_request(security_headers)
+    owner.before_request(refuse_nul_bytes)
     for code in ERROR_CODES:
         owner.register_error_handler(code, render_error)
     return desk
@@ -77,6 +78,18 @@ def page_context() -> dict[str, Any]:
         "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in languages()},
         "site_name": current_app.config["SUPPORTDESK_SITE_NAME"] or _("Seller support"),
     }
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL byte is never part of honest input, and PostgreSQL refuses to store one: answer
+    400 at the door rather than fail deep inside a transaction."""
+    for values in (request.args, request.form):
+        for _name, items in values.lists():
+            if any("\x00" in value for value in items):
+                abort(400)
+    for upload in request.files.values():
+        if upload.filename and "\x00" in upload.filename:
+            abort(400)
 
 
 def security_headers(response: Response) -> Response:

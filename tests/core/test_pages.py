@@ -109,3 +109,12 @@ def test_instance_templates_override_core_templates(make_app, tmp_path):
     )
     html = app.test_client().get("/").get_data(as_text=True)
     assert "Our own start page" in html and "skip-link" in html
+
+
+def test_a_nul_byte_in_any_input_is_a_clear_400(client):
+    assert client.get("/?q=a%00b").status_code == 400
+    assert client.post("/sign-in", data={"email": "a\x00@b.c", "password": "x"}).status_code == 400
+    assert (
+        client.post("/sign-in", data={"email": ["ok@b.c", "x\x00"], "password": "x"}).status_code
+        == 400
+    )

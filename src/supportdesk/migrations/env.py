@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from supportdesk.extensions import db
+from supportdesk.search.schema import is_modelled
 
 config = context.config
 
@@ -17,6 +18,9 @@ def run_migrations() -> None:
             target_metadata=db.metadata,
             render_as_batch=engine.dialect.name == "sqlite",
             compare_type=True,
+            include_name=lambda name, type_, parent: is_modelled(
+                name, type_, parent.get("table_name")
+            ),
         )
         with context.begin_transaction():
             context.run_migrations()

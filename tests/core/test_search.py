@@ -1,0 +1,100 @@
+"""The core search service, through case search: accents, ranking, hostile input, visibility."""
+
+from __future__ import annotations
+
+import pytest
+
+from supportdesk import search
+from supportdesk.case_search import normalise_ref, search_cases
+from supportdesk.tickets import add_note, open_ticket, reply
+
+
+def case(seller, subject, body, **kw):
+    return open_ticket(
+        seller=seller, type_key=kw.pop("type_key", "contact"), subject=subject, body=body, **kw
+    )
+
+
+def test_words_are_found_without_accents_or_case(app, seller, agent):
+    wanted = case(seller, "Réclamation paiement", "Le paiement de la commande n'est pas arrivé")
+    case(seller, "Shipping label", "How do I print a label?")
+    assert [t.id for t in search_cases(agent, "reclamation PAIEMENT")] == [wanted.id]
+    assert [t.id for t in search_cases(agent, "arrive")] == [wanted.id]
+
+
+def test_every_word_must_match_and_the_title_ranks_first(app, seller, agent):
+    in_body = case(seller, "Question", "My refund for the blue lamp never came")
+    in_title = case(seller, "Refund for blue lamp", "Please help")
+    case(seller, "Refund", "Something else entirely")
+    assert [t.id for t in search_cases(agent, "blue refund")] == [in_title.id, in_body.id]
+
+
+def test_replies_and_notes_are_searchable_by_staff(app, seller, agent):
+    ticket = case(seller, "Parcel", "Where is it?")
+    reply(ticket, actor=agent, body="The carrier lost the parcel in Lyon")
+    add_note(ticket, actor=agent, body="Seller flagged for courier dispute")
+    assert [t.id for t in search_cases(agent, "lyon")] == [ticket.id]
+    assert [t.id for t in search_cases(agent, "courier")] == [ticket.id]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "l'acheteur",
+        "A-à-Z",
+        "NEAR(a b)",
+        "title:x OR body:y",
+        "*",
+        "^a",
+        "a AND",
+        ") (",
+        "x" * 2000,
+        "\x00\n\t",
+        "%_%",
+    ],
+)
+def test_any_input_is_safe(app, seller, agent, query):
+    case(seller, "L'acheteur A-à-Z", "title body near and or")
+    assert isinstance(search_cases(agent, query), list)  # never an error
+
+
+def test_an_apostrophe_splits_words_like_the_index(app, seller, agent):
+    wanted = case(seller, "Message de l'acheteur", "Il demande un remboursement")
+    assert [t.id for t in search_cases(agent, "acheteur")] == [wanted.id]
+    assert [t.id for t in search_cases(agent, "l'acheteur")] == [wanted.id]
+
+
+def test_search_never_finds_what_the_actor_may_not_see(app, seller, make_user):
+    fraud_agent = make_user("agent", queues=["fraud"])
+    support_agent = make_user("agent", queues=["seller_support"])
+    fraud = case(seller, "Suspicious buyer", "asked to pay outside", type_key="fraud_report")
+    contact = case(seller, "Suspicious parcel", "arrived open")
+    assert [t.id for t in search_cases(fraud_agent, "suspicious")] == [fraud.id]
+    assert [t.id for t in search_cases(support_agent, "suspicious")] == [contact.id]
+    assert search_cases(seller, "suspicious") == []  # case search is a staff tool
+
+
+def test_reference_order_id_and_email_lookups(app, seller, other_seller, agent):
+    mine = case(seller, "A", "b", order_id="112-3345")
+    theirs = case(other_seller, "C", "d")
+    assert search_cases(agent, mine.ref.lower().replace("-", "")) == [mine]
+    assert search_cases(agent, "112-3345") == [mine]
+    assert search_cases(agent, "OTHER@example.com") == [theirs]
+    assert normalise_ref("sd 7k3m 9qxd") == "SD-7K3M-9QXD"
+    assert normalise_ref("hello") is None
+
+
+def test_a_merged_case_leaves_the_index(app, seller, agent):
+    from supportdesk.tickets import merge
+
+    first = case(seller, "Duplicate about invoices", "The warehouse mixed them up")
+    second = case(seller, "Invoices", "two")
+    merge(first, into=second, actor=agent)
+    assert [t.id for t in search_cases(agent, "warehouse")] == [second.id]  # messages moved
+    assert search_cases(agent, "duplicate") == []  # the merged case is no longer indexed
+
+
+def test_fold_and_analyse():
+    assert search.fold("Éàç ÔÙ") == "eac ou"
+    assert search.analyse("L'acheteur, A-à-Z!") == "l acheteur a a z"
