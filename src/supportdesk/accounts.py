@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Request, request
+import flask_login
+from flask import Request, current_app, g, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.local import LocalProxy
 
 from .extensions import db, login_manager
 from .models import ApiToken, Queue, Role, User, utcnow
@@ -103,3 +108,50 @@ login_manager.login_view = "desk.auth.sign_in"
 login_manager.login_message = _l("Please sign in to see this page.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
+
+
+class Anonymous(flask_login.AnonymousUserMixin):
+    """A visitor who is not signed in, answering the questions the desk asks of a user."""
+
+    id = None
+    role = None
+    locale = None
+    email = ""
+    display_name = ""
+    is_staff = False
+    is_admin = False
+
+
+login_manager.anonymous_user = Anonymous
+
+
+def owns_login() -> bool:
+    """True when the desk's own Flask-Login manager runs the application's sign-in."""
+    return getattr(current_app, "login_manager", None) is login_manager
+
+
+def _desk_user() -> Any:
+    if owns_login():
+        return flask_login.current_user._get_current_object()
+    # The host application signs people in with its own Flask-Login: its user object is not
+    # a desk user, so the desk asks the host's ``load_actor`` implementation, once a request.
+    if "supportdesk_actor" not in g:
+        g.supportdesk_actor = plugin_host().hook.load_actor(request=request) or Anonymous()
+    return g.supportdesk_actor
+
+
+#: The desk user of this request (an ``Anonymous`` when nobody is signed in). Desk code uses
+#: this rather than Flask-Login's, so that it works inside a host with its own Flask-Login.
+current_user: Any = LocalProxy(_desk_user)
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Flask-Login's ``login_required`` for desk users: anonymous visitors go to sign-in."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, send_file
-from flask_login import current_user, login_required
+from .accounts import current_user, login_required
 
 from . import attachments as files
 from .extensions import db

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, request, session
-from flask_login import current_user
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
@@ -24,8 +23,9 @@ def select_locale() -> str | None:
     if not request:
         return None
     supported = languages()
-    user = current_user if current_app.login_manager else None
-    preferred = getattr(user, "locale", None) if user and user.is_authenticated else None
+    from .accounts import current_user  # here: accounts needs the extensions, which need us
+
+    preferred = current_user.locale if current_user.is_authenticated else None
     for candidate in (preferred, session.get("locale")):
         if candidate in supported:
             return candidate

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
+from .accounts import current_user
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 

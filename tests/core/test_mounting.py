@@ -130,3 +130,46 @@ def test_any_prefix_works(tmp_path, prefix):
     with host.app_context():
         db.create_all()
     assert host.test_client().get(f"{prefix}/").status_code == 200
+
+
+def test_a_host_with_its_own_flask_login_keeps_it_and_maps_its_users(tmp_path):
+    from flask_login import LoginManager, UserMixin, login_user
+
+    class ShopUser(UserMixin):
+        def __init__(self, user_id):
+            self.id = user_id
+
+    host = Flask("marketplace")
+    host.config.update(SECRET_KEY="host-secret", TESTING=True)
+    host_login = LoginManager(host)
+    host_login.login_view = "shop_login"
+    host_login.user_loader(ShopUser)
+
+    @host.get("/shop-login", defaults={"name": None})
+    @host.get("/shop-login/<name>")
+    def shop_login(name):
+        if name is None:
+            return "the shop's sign-in form"
+        login_user(ShopUser(name))
+        session["host_user"] = name  # what HostUsers.load_actor maps
+        return "signed in at the shop"
+
+    config = base_config(tmp_path)
+    config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'desk.db'}"
+    config["SUPPORTDESK_EXTRA_PLUGINS"] = [HostUsers()]
+    config.pop("TESTING")
+    host.config.update(config)
+    SupportDesk(host, url_prefix="/support")
+    with host.app_context():
+        db.create_all()
+    assert host.login_manager is host_login  # the host's sign-in stays in charge
+    client = host.test_client()
+    anonymous = client.get("/support/staff/")
+    assert anonymous.status_code == 302
+    assert "/shop-login" in anonymous.headers["Location"]  # the host's own sign-in page
+    assert "/shop-login" in client.get("/support/sign-in").headers["Location"]
+    client.get("/shop-login/bob")
+    page = client.get("/support/")
+    assert page.status_code == 200
+    assert "bob@shop.example" in page.get_data(as_text=True)
+    assert client.get("/support/staff/").status_code == 403  # a seller, not staff

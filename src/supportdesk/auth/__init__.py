@@ -14,9 +14,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_user, logout_user
 
-from ..accounts import create_user, find_user
+from ..accounts import create_user, find_user, login_required, owns_login
 from ..extensions import limiter
 from ..models import Role
 from ..web import is_safe_next
@@ -41,6 +41,9 @@ def _start_session(user) -> None:
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def sign_in():
+    if not owns_login():
+        # Mounted in a marketplace that signs people in itself: its sign-in page is the one.
+        return current_app.login_manager.unauthorized()
     form = SignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = find_user(form.email.data)

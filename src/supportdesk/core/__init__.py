@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from ..accounts import current_user
 
 from ..extensions import db
 from ..i18n import languages

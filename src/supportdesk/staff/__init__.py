@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort
-from flask_login import current_user, login_required
+from ..accounts import current_user, login_required
 
 from ..permissions import may
 
