@@ -346,4 +346,18 @@ class SearchDocument(db.Model):
     title: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[str] = mapped_column(sa.Text, default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
+    facet: Mapped[str] = mapped_column(sa.String(100), default="")
+    # The document's distinct folded words, to keep the vocabulary's counts right on change.
+    terms: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SearchTerm(db.Model):
+    """A word the index knows, per source and language, with how many documents hold it."""
+
+    __tablename__ = "search_terms"
+
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    locale: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    term: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    doc_count: Mapped[int] = mapped_column(default=0)

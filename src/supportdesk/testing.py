@@ -80,6 +80,18 @@ def reset_postgres_schema() -> None:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_postgres_schema() -> None:
+    """On PostgreSQL, start the run from an empty schema so that tables left by an older
+    version of the models never hide a change (SQLite tests use a new file per test)."""
+    url = database_url_for_tests()
+    if url and url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        engine.dispose()
+
+
 @pytest.fixture
 def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build a desk with extra configuration: ``make_app(SUPPORTDESK_SELF_REGISTRATION=True)``.

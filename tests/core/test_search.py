@@ -6,6 +6,7 @@ import pytest
 
 from supportdesk import search
 from supportdesk.case_search import normalise_ref, search_cases
+from supportdesk.search.analysis import analyse
 from supportdesk.tickets import add_note, open_ticket, reply
 
 
@@ -97,4 +98,6 @@ def test_a_merged_case_leaves_the_index(app, seller, agent):
 
 def test_fold_and_analyse():
     assert search.fold("Éàç ÔÙ") == "eac ou"
-    assert search.analyse("L'acheteur, A-à-Z!") == "l acheteur a a z"
+    assert analyse("L'acheteur, A-à-Z!", None) == "l acheteur a a z"
+    assert analyse("Remboursements expédiés", "fr") == analyse("remboursement expedies", "fr")
+    assert analyse("buyers emailing", "en") == "buyer email"

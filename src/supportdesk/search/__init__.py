@@ -1,19 +1,17 @@
 """The one search service: documents from any source, indexed for full-text search.
 
 A source (cases, help articles, a plugin's own records) writes documents with :func:`index` in
-the same transaction as the change they mirror, and asks :func:`matching` for the ids of its
-documents that match a query, best first. Ranking weighs the title above the tags above the
-body. What the index holds is analysed text (:func:`analyse`); pages show the source's own
-records, never the index.
+the same transaction as the change they mirror, and asks :func:`search` (ranked, paginated,
+typo-tolerant) or :func:`matching` (a select to join against its own tables) for them. Ranking
+weighs the title above the tags above the body. Pages show the source's own records, never the
+index; snippets are made from them for the few results shown.
 
-Backends: SQLite FTS5 (``search_fts``) and PostgreSQL ``tsvector`` with a GIN index; see
-:mod:`supportdesk.search.schema`.
+Backends: SQLite FTS5 over Python-stemmed text, and PostgreSQL's own ``french``/``english``
+text search with ``unaccent``; see :mod:`supportdesk.search.schema` and ``backends``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -21,19 +19,24 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import SearchDocument, utcnow
+from . import vocabulary
+from .analysis import fold, query_words, words
+from .backends import backend, count
 
-WORD = re.compile(r"\w+", re.UNICODE)
-MAX_QUERY_WORDS = 12
+__all__ = ["Document", "Results", "SearchSource", "fold", "index", "matching", "remove", "search"]
 
 
 @dataclass(frozen=True)
 class Document:
+    """``facet`` is one value a source filters on (a help article's category)."""
+
     source: str
     key: str
     locale: str
     title: str
     body: str = ""
     tags: list[str] = field(default_factory=list)
+    facet: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,32 +47,32 @@ class SearchSource:
     documents: Callable[[], Iterable[Document]]
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: « Réclamation » and « reclamation » are one word."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+@dataclass
+class Results:
+    keys: list[str]
+    scores: list[float]
+    total: int
+    words: list[str]
+    corrected: str | None = None  # the query as we understood it, when a word was corrected
 
 
-def analyse(text: str, locale: str | None = None) -> str:
-    """The words of ``text`` as the index stores them."""
-    return " ".join(WORD.findall(fold(text or "")))
+def _surface_terms(document: Document) -> set[str]:
+    return set(words(f"{document.title} {' '.join(document.tags)} {document.body}"))
 
 
 def index(document: Document) -> None:
     """Add or replace a document, inside the caller's transaction."""
+    prepare = backend().stored_text
     values = {
-        "title": analyse(document.title, document.locale),
-        "tags": analyse(" ".join(document.tags), document.locale),
-        "body": analyse(document.body, document.locale),
+        "title": prepare(document.title, document.locale),
+        "tags": prepare(" ".join(document.tags), document.locale),
+        "body": prepare(document.body, document.locale),
+        "facet": document.facet,
+        "terms": " ".join(sorted(_surface_terms(document))),
         "updated_at": utcnow(),
     }
-    existing = db.session.scalar(
-        sa.select(SearchDocument).where(
-            SearchDocument.source == document.source,
-            SearchDocument.doc_key == document.key,
-            SearchDocument.locale == document.locale,
-        )
-    )
+    existing = _find(document.source, document.key, document.locale)
+    old_terms = set(existing.terms.split()) if existing is not None else set()
     if existing is None:
         db.session.add(
             SearchDocument(
@@ -79,53 +82,77 @@ def index(document: Document) -> None:
     else:
         for name, value in values.items():
             setattr(existing, name, value)
+    vocabulary.update_counts(
+        document.source, document.locale, old_terms, set(values["terms"].split())
+    )
     db.session.flush()
+    vocabulary.forget()
 
 
-def remove(source: str, key: str) -> None:
-    db.session.execute(
-        sa.delete(SearchDocument).where(
-            SearchDocument.source == source, SearchDocument.doc_key == key
+def _find(source: str, key: str, locale: str) -> SearchDocument | None:
+    return db.session.scalar(
+        sa.select(SearchDocument).where(
+            SearchDocument.source == source,
+            SearchDocument.doc_key == key,
+            SearchDocument.locale == locale,
         )
     )
 
 
-def query_words(text: str, locale: str | None = None) -> list[str]:
-    """The words a query asks for, analysed like the documents; operators mean nothing."""
-    return analyse(text[:2000], locale).split()[:MAX_QUERY_WORDS]
+def remove(source: str, key: str, locale: str | None = None) -> None:
+    """Take a document (every locale unless one is named) out of the index."""
+    query = sa.select(SearchDocument).where(
+        SearchDocument.source == source, SearchDocument.doc_key == key
+    )
+    if locale:
+        query = query.where(SearchDocument.locale == locale)
+    for document in db.session.scalars(query):
+        vocabulary.update_counts(source, document.locale, set(document.terms.split()), set())
+        db.session.delete(document)
+    db.session.flush()
+    vocabulary.forget()
 
 
-def matching(source: str, text: str, *, locale: str | None = None) -> sa.Select | None:
-    """A select of ``(doc_key, score)`` for documents having every word of ``text``; lower
-    score is better. None when the query has no word at all."""
-    words = query_words(text, locale)
-    if not words:
+def matching(
+    source: str, text: str, *, locale: str | None = None, every_word: bool = True
+) -> sa.Select | None:
+    """A select of ``(doc_key, score)`` for documents matching ``text``; a lower score is a
+    better match. None when the query has no word at all. No typo correction here."""
+    terms = query_words(text, locale)
+    if not terms:
         return None
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _postgres(source, words, locale)
-    return _sqlite(source, words, locale)
+    return backend().match(source, terms, locale, every_word=every_word)
 
 
-def _sqlite(source: str, words: list[str], locale: str | None) -> sa.Select:
-    fts = sa.table("search_fts", sa.column("rowid"), sa.column("search_fts"))
-    # Each word quoted: FTS5 operators typed by a user are plain words here.
-    expression = " ".join(f'"{w}"' for w in words)
-    score = sa.func.bm25(sa.literal_column("search_fts"), 10.0, 5.0, 1.0)
-    query = (
-        sa.select(SearchDocument.doc_key, score.label("score"))
-        .join(fts, fts.c.rowid == SearchDocument.id)
-        .where(
-            sa.literal_column("search_fts").op("MATCH")(expression), SearchDocument.source == source
-        )
-    )
-    return query.where(SearchDocument.locale == locale) if locale else query
-
-
-def _postgres(source: str, words: list[str], locale: str | None) -> sa.Select:
-    tsv = sa.literal_column("search_documents.tsv")
-    tsquery = sa.func.to_tsquery("simple", " & ".join(words))
-    score = -sa.func.ts_rank_cd(tsv, tsquery)
-    query = sa.select(SearchDocument.doc_key, score.label("score")).where(
-        tsv.op("@@")(tsquery), SearchDocument.source == source
-    )
-    return query.where(SearchDocument.locale == locale) if locale else query
+def search(
+    source: str,
+    text: str,
+    *,
+    locale: str | None = None,
+    facet: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    correct_typos: bool = True,
+    prefix: bool = False,
+) -> Results:
+    """Ranked results for a person's query: documents with every word first, then those with
+    some. Unknown words are replaced by the nearest known one, and ``corrected`` says how the
+    query was read. ``prefix`` treats the last word as unfinished (search as you type)."""
+    terms = query_words(text, locale)
+    if not terms:
+        return Results([], [], 0, [])
+    corrected = None
+    if correct_typos and locale:
+        last = terms[-1:] if prefix else []
+        fixed, changed = vocabulary.correct(source, locale, terms[: len(terms) - len(last)])
+        if changed:
+            terms, corrected = [*fixed, *last], " ".join([*fixed, *last])
+    engine = backend()
+    query = engine.match(source, terms, locale, every_word=False, facet=facet, prefix_last=prefix)
+    total = count(query, engine.CANDIDATE_CAP)
+    rows = db.session.execute(
+        query.order_by(sa.literal_column("score"), SearchDocument.doc_key)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return Results([r[0] for r in rows], [float(r[1]) for r in rows], total, terms, corrected)

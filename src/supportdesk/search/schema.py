@@ -30,19 +30,32 @@ SQLITE_DDL = [
 ]
 
 POSTGRES_DDL = [
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    # Generated columns need immutable functions; unaccent() is only stable (it reads its
+    # dictionary by name), so it is called with the dictionary named, inside an immutable one.
+    """CREATE OR REPLACE FUNCTION supportdesk_unaccent(text) RETURNS text
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+        AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$""",
+    """CREATE OR REPLACE FUNCTION supportdesk_tsconfig(text) RETURNS regconfig
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        AS $$ SELECT CASE $1 WHEN 'fr' THEN 'pg_catalog.french'::regconfig
+                             WHEN 'en' THEN 'pg_catalog.english'::regconfig
+                             ELSE 'pg_catalog.simple'::regconfig END $$""",
     """ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS tsv tsvector
         GENERATED ALWAYS AS (
-            setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||
-            setweight(to_tsvector('simple', coalesce(tags, '')), 'B') ||
-            setweight(to_tsvector('simple', coalesce(body, '')), 'C')
+            setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(title, ''))), 'A') ||
+            setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(tags, ''))), 'B') ||
+            setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(body, ''))), 'C')
         ) STORED""",
     "CREATE INDEX IF NOT EXISTS ix_search_documents_tsv ON search_documents USING gin (tsv)",
+    "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms USING gin (term gin_trgm_ops)",
 ]
 
 #: Names the ORM does not describe; migration checks leave them alone.
 UNMODELLED_TABLE_PREFIX = "search_fts"
 UNMODELLED_COLUMNS = {("search_documents", "tsv")}
-UNMODELLED_INDEXES = {"ix_search_documents_tsv"}
+UNMODELLED_INDEXES = {"ix_search_documents_tsv", "ix_search_terms_trgm"}
 
 
 def install(connection: Connection) -> None:

@@ -28,9 +28,19 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("tags", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("facet", sa.String(length=100), nullable=False),
+        sa.Column("terms", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("source", "doc_key", "locale", name="uq_search_documents_key"),
+    )
+    op.create_table(
+        "search_terms",
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("term", sa.String(length=200), nullable=False),
+        sa.Column("doc_count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("source", "locale", "term"),
     )
     schema.install(op.get_bind())
 
@@ -39,4 +49,5 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS search_fts")
+    op.drop_table("search_terms")
     op.drop_table("search_documents")

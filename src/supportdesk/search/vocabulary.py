@@ -1,0 +1,167 @@
+"""Typo tolerance: the words the index knows, and the nearest known word to an unknown one.
+
+Each source keeps a vocabulary of folded surface words with the number of documents holding
+them (table ``search_terms``). A query word that is not in it is replaced by the closest known
+word (edit distance 1, or 2 for longer words; the more common word wins a tie), and the page
+offers "did you mean …". Candidates come from trigrams: PostgreSQL's ``pg_trgm`` index, or on
+SQLite an in-memory trigram map of the vocabulary, rebuilt when it is older than a minute.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models import SearchTerm
+
+CACHE_SECONDS = 60.0
+MIN_LENGTH = 4
+
+
+def trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau–Levenshtein (adjacent swaps count once), giving up past ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def allowed_distance(word: str) -> int:
+    return 1 if len(word) <= 5 else 2
+
+
+@dataclass
+class _TrigramMap:
+    built: float
+    counts: dict[str, int]
+    by_trigram: dict[str, list[str]]
+
+
+_maps: dict[tuple[str, str, str], _TrigramMap] = {}
+
+
+def forget() -> None:
+    """Drop cached vocabularies (after indexing in this process)."""
+    _maps.clear()
+
+
+def _sqlite_candidates(source: str, locale: str, word: str) -> dict[str, int]:
+    key = (str(db.engine.url), source, locale)
+    cached = _maps.get(key)
+    if cached is None or time.monotonic() - cached.built > CACHE_SECONDS:
+        rows = db.session.execute(
+            sa.select(SearchTerm.term, SearchTerm.doc_count).where(
+                SearchTerm.source == source, SearchTerm.locale == locale, SearchTerm.doc_count > 0
+            )
+        ).all()
+        by_trigram: dict[str, list[str]] = defaultdict(list)
+        for term, _count in rows:
+            if len(term) >= MIN_LENGTH - 1:
+                for gram in trigrams(term):
+                    by_trigram[gram].append(term)
+        cached = _maps[key] = _TrigramMap(time.monotonic(), dict(rows), dict(by_trigram))
+    shared: dict[str, int] = defaultdict(int)
+    for gram in trigrams(word):
+        for term in cached.by_trigram.get(gram, ()):
+            shared[term] += 1
+    best = sorted(shared, key=lambda t: -shared[t])[:50]
+    return {term: cached.counts[term] for term in best}
+
+
+def _postgres_candidates(source: str, locale: str, word: str) -> dict[str, int]:
+    similarity = sa.func.similarity(SearchTerm.term, word)
+    rows = db.session.execute(
+        sa.select(SearchTerm.term, SearchTerm.doc_count)
+        .where(
+            SearchTerm.source == source,
+            SearchTerm.locale == locale,
+            SearchTerm.doc_count > 0,
+            SearchTerm.term.op("%")(word),
+        )
+        .order_by(similarity.desc())
+        .limit(50)
+    ).all()
+    return dict(rows)
+
+
+def known(source: str, locale: str, terms: list[str]) -> set[str]:
+    if not terms:
+        return set()
+    rows = db.session.scalars(
+        sa.select(SearchTerm.term).where(
+            SearchTerm.source == source,
+            SearchTerm.locale == locale,
+            SearchTerm.term.in_(terms),
+            SearchTerm.doc_count > 0,
+        )
+    )
+    return set(rows)
+
+
+def closest(source: str, locale: str, word: str) -> str | None:
+    """The known word nearest to ``word``, or None when nothing is near enough."""
+    if len(word) < MIN_LENGTH or word.isdigit():
+        return None
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = _postgres_candidates(source, locale, word)
+    else:
+        candidates = _sqlite_candidates(source, locale, word)
+    limit = allowed_distance(word)
+    scored = []
+    for term, count in candidates.items():
+        distance = edit_distance(word, term, limit)
+        if distance <= limit:
+            scored.append((distance, -count, term))
+    return min(scored)[2] if scored else None
+
+
+def correct(source: str, locale: str, words: list[str]) -> tuple[list[str], bool]:
+    """Replace unknown words by their closest known word; also says whether anything changed."""
+    present = known(source, locale, words)
+    corrected, changed = [], False
+    for word in words:
+        if word in present:
+            corrected.append(word)
+            continue
+        replacement = closest(source, locale, word)
+        corrected.append(replacement or word)
+        changed = changed or (replacement is not None and replacement != word)
+    return corrected, changed
+
+
+def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
+    """Keep each word's document count as a document's words change (one batched upsert)."""
+    rows = [{"term": t, "doc_count": 1} for t in new - old] + [
+        {"term": t, "doc_count": -1} for t in old - new
+    ]
+    if not rows:
+        return
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(SearchTerm).values(source=source, locale=locale)
+    statement = statement.on_conflict_do_update(
+        index_elements=["source", "locale", "term"],
+        set_={"doc_count": SearchTerm.doc_count + statement.excluded.doc_count},
+    )
+    db.session.execute(statement, rows)
