@@ -8,8 +8,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import sqlalchemy as sa
 import flask_login
+import sqlalchemy as sa
 from flask import Request, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.local import LocalProxy

@@ -14,7 +14,7 @@ import click
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from . import core_hooks
+from . import core_hooks, sla
 from .config import DEFAULT_SECRET_KEY, instance_path_from_env, load_config
 from .database import configure_engine
 from .extensions import init_extensions
@@ -50,6 +50,7 @@ class SupportDesk:
         self.app: Flask | None = None
         self.plugins: PluginHost
         self.ticket_types: dict[str, TicketType] = {}
+        self.search_sources: dict[str, Any] = {}
         if app is not None:
             self.init_app(app)
 
@@ -70,6 +71,8 @@ class SupportDesk:
             app.before_request(lambda: check_secret(app))
         else:
             check_secret(app)
+        check_sla_settings(app)
+        check_upload_limits(app)
         init_extensions(app, select_locale)
         configure_engine(app)
         from . import accounts, models  # noqa: F401  (tables and login loaders, once)
@@ -82,7 +85,11 @@ class SupportDesk:
         from .cli import register_commands
 
         register_commands(app)
-        self.plugins.call_startup("register_search_sources", app=app)
+        self.search_sources = {
+            source.name: source
+            for _plugin, sources in self.plugins.call_startup("register_search_sources", app=app)
+            for source in sources or ()
+        }
         self.plugins.call_startup("register_commands", cli=app.cli)
         self.plugins.call_startup("startup", app=app)
 
@@ -128,6 +135,33 @@ def check_secret(app: Flask) -> None:
         raise ConfigurationError(
             "SECRET_KEY is not set: run `supportdesk init` (it writes a random one into "
             "instance/config.py) or set SUPPORTDESK_SECRET_KEY."
+        )
+
+
+def check_sla_settings(app: Flask) -> None:
+    """Refuse to start with business hours the SLA clocks cannot count on."""
+    try:
+        sla.check_settings(app.config)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
+#: What a form's own fields may take beside its attachments.
+FORM_ROOM = 128 * 1024
+
+
+def check_upload_limits(app: Flask) -> None:
+    """A request must be able to carry the attachments a form allows, or sellers would lose
+    what they typed to a 413 page."""
+    needed = (
+        app.config["SUPPORTDESK_MAX_ATTACHMENTS"] * app.config["SUPPORTDESK_ATTACHMENT_MAX_BYTES"]
+    )
+    allowed = app.config.get("MAX_CONTENT_LENGTH")
+    if allowed is not None and allowed < needed + FORM_ROOM:
+        raise ConfigurationError(
+            f"MAX_CONTENT_LENGTH ({allowed} bytes) is smaller than SUPPORTDESK_MAX_ATTACHMENTS x "
+            f"SUPPORTDESK_ATTACHMENT_MAX_BYTES ({needed} bytes) plus {FORM_ROOM // 1024} KB for the form: raise it, "
+            "or lower the attachment limits."
         )
 
 

@@ -74,18 +74,33 @@ def storage_folder() -> Path:
     return folder
 
 
+def human_size(size: int) -> str:
+    """``512 KB``, ``10 MB``: sizes as people read them."""
+    if size >= 1024 * 1024:
+        return (
+            f"{size / (1024 * 1024):.0f} MB"
+            if size % (1024 * 1024) == 0
+            else f"{size / (1024 * 1024):.1f} MB"
+        )
+    return f"{max(1, size // 1024)} KB"
+
+
 def check(uploads: list[Upload], field: str = "attachments") -> list[tuple[Upload, str]]:
-    """Validate every upload before anything is written; returns ``(upload, content type)``."""
+    """Validate every upload before anything is written; returns ``(upload, content type)``.
+    The same rules hold for the web forms, the API and inbound email."""
     limit = current_app.config["SUPPORTDESK_ATTACHMENT_MAX_BYTES"]
+    most = current_app.config["SUPPORTDESK_MAX_ATTACHMENTS"]
+    if len(uploads) > most:
+        raise FieldErrors({field: _("You can attach at most %(n)d files.", n=most)})
     checked = []
     for upload in uploads:
         if len(upload.data) > limit:
             raise FieldErrors(
                 {
                     field: _(
-                        "%(name)s is larger than %(size)s MB.",
+                        "%(name)s is larger than %(size)s.",
                         name=safe_filename(upload.filename),
-                        size=limit // (1024 * 1024),
+                        size=human_size(limit),
                     )
                 }
             )

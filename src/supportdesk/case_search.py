@@ -55,12 +55,10 @@ def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
 
 
 def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
-    """Every word in the subject, the reference, the order id or any message, best match first."""
-    matches = search.matching(CASE_SOURCE, text)
+    """Every word in the subject, the reference, the order id or any message; newest first."""
+    matches = search.matching(CASE_SOURCE, text, locale="any")
     if matches is None:
         return []
-    ranked = matches.subquery()
-    query = visible.join(ranked, ranked.c.doc_key == sa.cast(Ticket.id, sa.String)).order_by(
-        ranked.c.score, Ticket.id.desc()
-    )
-    return list(db.session.scalars(query.limit(limit)))
+    keys = matches.subquery()
+    query = visible.join(keys, keys.c.doc_key == sa.cast(Ticket.id, sa.String))
+    return list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit)))

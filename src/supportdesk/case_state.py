@@ -14,8 +14,9 @@ from .extensions import db
 from .models import QueueCount, Status, Ticket
 from .ticket_types import ticket_types
 
-#: Statuses whose cases are still to be worked on; their SLA clock runs (unless waiting).
-ACTIVE = (Status.NEW, Status.OPEN, Status.WAITING)
+#: Statuses in which the SLA clock runs. It stands still while the case waits on the seller,
+#: and while it is resolved or closed: a reopened case goes on with the time it had left.
+RUNNING = (Status.NEW, Status.OPEN)
 
 
 def bump_count(queue_id: int, status: str, delta: int) -> None:
@@ -55,13 +56,37 @@ def start_clock(ticket: Ticket, now: datetime) -> None:
 
 
 def update_next_due(ticket: Ticket) -> None:
-    """The deadline that runs now: first response until given, then resolution."""
-    if ticket.status not in ACTIVE:
+    """The deadline that runs now: first response until given, then resolution; none while the
+    clock stands still (a waiting case is not overdue, however long the seller takes)."""
+    if ticket.status not in RUNNING:
         ticket.next_due_at = None
     elif ticket.first_response_at is None and ticket.first_response_due is not None:
         ticket.next_due_at = ticket.first_response_due
     else:
         ticket.next_due_at = ticket.resolution_due
+
+
+def record_first_response(ticket: Ticket, now: datetime) -> None:
+    """The first staff reply. Given while the clock stands still, it is in time if the deadline
+    had not passed when the clock stopped."""
+    if ticket.first_response_at is not None:
+        return
+    ticket.first_response_at = now
+    if ticket.sla_paused_at is not None:
+        ticket.first_response_due = sla.resume(
+            ticket.first_response_due, ticket.sla_paused_at, now, _policy(ticket)
+        )
+
+
+def _resume_clock(ticket: Ticket, now: datetime) -> None:
+    paused = ticket.sla_paused_at
+    if paused is None:
+        return
+    policy = _policy(ticket)
+    if ticket.first_response_at is None:
+        ticket.first_response_due = sla.resume(ticket.first_response_due, paused, now, policy)
+    ticket.resolution_due = sla.resume(ticket.resolution_due, paused, now, policy)
+    ticket.sla_paused_at = None
 
 
 def set_status(ticket: Ticket, new: str, now: datetime) -> None:
@@ -72,15 +97,12 @@ def set_status(ticket: Ticket, new: str, now: datetime) -> None:
     ticket.status = new
     bump_count(ticket.queue_id, old, -1)
     bump_count(ticket.queue_id, new, +1)
-    if new == Status.WAITING:
+    # Deadlines are brought up to date at every move out of a pause (so a case resolved while
+    # waiting is judged by the time it had left), and the clock stops again if it must.
+    if old not in RUNNING:
+        _resume_clock(ticket, now)
+    if new not in RUNNING:
         ticket.sla_paused_at = now
-    elif old == Status.WAITING and ticket.sla_paused_at is not None:
-        policy = _policy(ticket)
-        paused = ticket.sla_paused_at
-        if ticket.first_response_at is None:
-            ticket.first_response_due = sla.resume(ticket.first_response_due, paused, now, policy)
-        ticket.resolution_due = sla.resume(ticket.resolution_due, paused, now, policy)
-        ticket.sla_paused_at = None
     if new == Status.RESOLVED:
         ticket.resolved_at = now
     elif new == Status.CLOSED:

@@ -15,6 +15,7 @@ from . import migrate
 from .accounts import create_token, create_user, find_user
 from .app import check_secret, create_app
 from .extensions import db
+from .mail.cli import ingest_email_command, worker_command
 from .models import Queue, Role
 from .plugins import plugin_host
 
@@ -22,12 +23,15 @@ from .plugins import plugin_host
 def register_commands(app: Flask) -> None:
     """Add the core commands to the application's CLI."""
     for command in (
+        reindex_command,
         init_command,
         demo_command,
         create_user_command,
         create_token_command,
         plugins_command,
         db_group,
+        worker_command,
+        ingest_email_command,
     ):
         app.cli.add_command(command)
 
@@ -166,6 +170,31 @@ def plugins_command(as_json: bool) -> None:
             click.echo(f"    hooks: {', '.join(info.hooks)}")
         if info.blueprints:
             click.echo(f"    blueprints: {', '.join(info.blueprints)}")
+
+
+@click.command("reindex")
+@click.option("--source", "only", multiple=True, help="Rebuild only this source (repeatable).")
+@with_appcontext
+def reindex_command(only: tuple[str, ...]) -> None:
+    """Rebuild the search index from the records themselves (cases, help articles, …)."""
+    from . import search
+    from .database import write_transaction
+
+    sources = current_app.extensions["supportdesk"].search_sources
+    for name in only or sorted(sources):
+        if name not in sources:
+            raise click.ClickException(
+                f"no search source {name!r}; known: {', '.join(sorted(sources))}"
+            )
+        done = 0
+        with write_transaction():
+            search.clear(name)
+            for document in sources[name].documents():
+                search.index(document)
+                done += 1
+                if done % 1000 == 0:
+                    click.echo(f"{name}: {done} documents…", err=True)
+        click.echo(f"{name}: {done} documents indexed.")
 
 
 @click.group("db")

@@ -26,7 +26,8 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
+    # Room for the most attachments at their largest, plus the form itself (checked at start).
+    "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -54,6 +55,10 @@ DESK_DEFAULTS: dict[str, Any] = {
     "SUPPORTDESK_SITE_NAME": None,
     "SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS": 15000,
     "SUPPORTDESK_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    # How many files one message may carry.
+    "SUPPORTDESK_MAX_ATTACHMENTS": 5,
+    # Rows per page of a case list.
+    "SUPPORTDESK_PAGE_SIZE": 25,
     # When the SLA clocks run: {"timezone", "days" (0 = Monday), "start", "end", "holidays"}.
     "SUPPORTDESK_BUSINESS_HOURS": {
         "timezone": "Europe/Paris",
@@ -65,6 +70,32 @@ DESK_DEFAULTS: dict[str, Any] = {
     # An SLA deadline this close is shown as "due soon" in the queues.
     "SUPPORTDESK_DUE_SOON_HOURS": 4,
     "SUPPORTDESK_MAIL_FROM": "support@localhost",
+    # Outgoing mail, sent by `supportdesk worker`. TLS: "none", "starttls" or "ssl".
+    "SUPPORTDESK_SMTP_HOST": "localhost",
+    "SUPPORTDESK_SMTP_PORT": 25,
+    "SUPPORTDESK_SMTP_TLS": "none",
+    "SUPPORTDESK_SMTP_USERNAME": None,
+    # Keep it out of config files: set the environment variable SUPPORTDESK_SMTP_PASSWORD.
+    "SUPPORTDESK_SMTP_PASSWORD": None,
+    # Seconds to wait for the SMTP server; keep it well below the outbox lease.
+    "SUPPORTDESK_SMTP_TIMEOUT": 30,
+    # The right-hand side of Message-IDs; None: the domain of SUPPORTDESK_MAIL_FROM.
+    "SUPPORTDESK_MAIL_DOMAIN": None,
+    # Where replies go, with a signed case token as plus part (support+SD-…@example.com);
+    # None: SUPPORTDESK_MAIL_FROM. Route it to `supportdesk ingest-email`.
+    "SUPPORTDESK_REPLY_ADDRESS": None,
+    # A notification is given up ("failed", shown to admins) after this many attempts.
+    "SUPPORTDESK_OUTBOX_MAX_ATTEMPTS": 8,
+    # How long a worker holds the rows it took; a worker that dies lets them go after this.
+    "SUPPORTDESK_OUTBOX_LEASE_SECONDS": 300,
+    # The first retry waits about this long, each next one twice as long, up to the maximum.
+    "SUPPORTDESK_OUTBOX_BACKOFF_SECONDS": 60,
+    "SUPPORTDESK_OUTBOX_BACKOFF_MAX_SECONDS": 6 * 3600,
+    # Inbound mail: the kind of case a known seller's mail without a case token opens;
+    # None answers such mail with a pointer to the desk instead.
+    "SUPPORTDESK_MAIL_NEW_CASE_TYPE": "contact",
+    # At most one automatic answer per address in this many seconds, so no mail loop starts.
+    "SUPPORTDESK_MAIL_ANSWER_INTERVAL_SECONDS": 3600,
 }
 
 ALIASES = {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, send_file
-from .accounts import current_user, login_required
 
 from . import attachments as files
+from .accounts import current_user, login_required
 from .extensions import db
 from .models import Attachment
 from .permissions import may

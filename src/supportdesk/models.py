@@ -347,6 +347,8 @@ class SearchDocument(db.Model):
     tags: Mapped[str] = mapped_column(sa.Text, default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
     facet: Mapped[str] = mapped_column(sa.String(100), default="")
+    # Tokens naming the source, language and facet, so the index filters on them itself.
+    scope: Mapped[str] = mapped_column(sa.String(100), default="")
     # The document's distinct folded words, to keep the vocabulary's counts right on change.
     terms: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

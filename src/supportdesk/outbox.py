@@ -16,12 +16,32 @@ def enqueue(
     kind: str, *, ticket: Ticket | None, recipient: User, channel: str = "email", **payload: Any
 ) -> Outbox:
     """Add a pending notification to the current transaction."""
+    return enqueue_to_address(
+        kind,
+        ticket=ticket,
+        address=recipient.email,
+        locale=recipient.locale,
+        channel=channel,
+        **payload,
+    )
+
+
+def enqueue_to_address(
+    kind: str,
+    *,
+    ticket: Ticket | None,
+    address: str,
+    locale: str | None,
+    channel: str = "email",
+    **payload: Any,
+) -> Outbox:
+    """The same, to a bare address: someone without an account (an unknown sender's answer)."""
     row = Outbox(
         channel=channel,
         kind=kind,
         ticket_id=ticket.id if ticket is not None else None,
-        recipient=recipient.email,
-        payload={"locale": recipient.locale, "ref": ticket.ref if ticket else None, **payload},
+        recipient=address,
+        payload={"locale": locale, "ref": ticket.ref if ticket else None, **payload},
     )
     db.session.add(row)
     return row

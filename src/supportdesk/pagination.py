@@ -91,10 +91,34 @@ def _after(keys: list[SortKey], values: list[Any]) -> Any:
     return sa.or_(*clauses)
 
 
+MAX_INT = 2**63 - 1
+
+
+def _checked(keys: list[SortKey], values: list[Any]) -> list[Any]:
+    """Refuse values of the wrong type for their column: a forged cursor must not reach SQL."""
+    for key, value in zip(keys, values, strict=True):
+        column_type = key.expression().type
+        column_type = getattr(column_type, "impl", column_type)  # through TypeDecorators
+        try:
+            expected = column_type.python_type
+        except NotImplementedError:
+            continue
+        if expected is int and (
+            isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INT
+        ):
+            raise BadCursor("cursor is not valid")
+        if expected is datetime and not (isinstance(value, datetime) and value.tzinfo is not None):
+            raise BadCursor("cursor is not valid")
+        if expected is str and not isinstance(value, str):
+            raise BadCursor("cursor is not valid")
+    return values
+
+
 def keyset_page(query: sa.Select, keys: list[SortKey], cursor: str | None, limit: int) -> Page[Any]:
-    """One page of ``query`` (a select of one entity) in ``keys`` order, after ``cursor``."""
+    """One page of ``query`` (a select of one entity) in ``keys`` order, after ``cursor``.
+    Raises ``BadCursor`` for a cursor we did not make."""
     if cursor:
-        query = query.where(_after(keys, decode_cursor(cursor, len(keys))))
+        query = query.where(_after(keys, _checked(keys, decode_cursor(cursor, len(keys)))))
     extra = [k.expression().label(f"_k{i}") for i, k in enumerate(keys)]
     rows = db.session.execute(
         query.add_columns(*extra).order_by(*[k.order_by() for k in keys]).limit(limit + 1)

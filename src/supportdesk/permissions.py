@@ -22,7 +22,15 @@ from .plugins import hook
 from .ticket_types import TicketType, ticket_types
 
 SELLER_ACTIONS = {"view", "reply", "close", "reopen", "rate", "attach"}
-AGENT_ACTIONS = SELLER_ACTIONS | {"note", "transition", "claim", "assign", "priority", "merge"}
+AGENT_ACTIONS = SELLER_ACTIONS | {
+    "note",
+    "transition",
+    "claim",
+    "assign",
+    "priority",
+    "merge",
+    "fields",
+}
 
 
 def may(actor: User | None, action: str, obj: Any) -> bool:
@@ -45,7 +53,9 @@ def require(actor: User | None, action: str, obj: Any) -> None:
 
 def _core_rule(actor: User, action: str, obj: Any) -> bool:
     if isinstance(obj, TicketType):
-        return action == "view_type"
+        return action == "view_type" and (
+            obj.visible_to is None or actor.is_admin or bool(obj.visible_to(actor))
+        )
     if isinstance(obj, Ticket):
         return _ticket_rule(actor, action, obj)
     if isinstance(obj, Message):

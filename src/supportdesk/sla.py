@@ -2,17 +2,18 @@
 
 A target such as "first response within 8 hours" counts only the hours the desk is open (days,
 hours, holidays, in the desk's time zone), unless the ticket type says its clock runs around the
-clock. While a case waits on the seller the clock stops; when it moves again, the time that was
-left is counted on from that moment.
+clock. While a case waits on the seller the clock stops (and while it is resolved or closed, so a
+reopened case is not overdue at once); when it moves again, the time that was left is counted on
+from that moment. A deadline already missed when the clock stopped stays missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
@@ -34,20 +35,33 @@ class BusinessCalendar:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> BusinessCalendar:
-        """Build from ``SUPPORTDESK_BUSINESS_HOURS``; raises ``ValueError`` on a bad setting."""
+        """Build from ``SUPPORTDESK_BUSINESS_HOURS``; raises ``ValueError`` saying what is wrong."""
+        if config is not None and not isinstance(config, Mapping):
+            raise ValueError(
+                'SUPPORTDESK_BUSINESS_HOURS must be a mapping such as {"timezone": '
+                '"Europe/Paris", "days": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00", '
+                '"holidays": ["2025-12-25"]}'
+            )
+        unknown = sorted(set(config or {}) - set(DEFAULT_BUSINESS_HOURS))
+        if unknown:
+            raise ValueError(
+                f"SUPPORTDESK_BUSINESS_HOURS: unknown setting(s) {', '.join(map(repr, unknown))}; "
+                f"the settings are {', '.join(DEFAULT_BUSINESS_HOURS)}"
+            )
         settings = {**DEFAULT_BUSINESS_HOURS, **(config or {})}
-        start, end = time.fromisoformat(settings["start"]), time.fromisoformat(settings["end"])
-        days = frozenset(int(d) for d in settings["days"])
-        if not days <= set(range(7)) or not days:
-            raise ValueError("business hours: days are numbers 0 (Monday) to 6 (Sunday)")
+        start, end = _clock_time(settings["start"], "start"), _clock_time(settings["end"], "end")
+        # "00:00" as the end means midnight at the end of the day, not its start.
         if end <= start and end != time(0):
-            raise ValueError("business hours: end must come after start")
+            raise ValueError(
+                f"SUPPORTDESK_BUSINESS_HOURS: end ({settings['end']}) must come after start "
+                f'({settings["start"]}); write "00:00" for midnight'
+            )
         return cls(
-            timezone=ZoneInfo(settings["timezone"]),
-            days=days,
+            timezone=_timezone(settings["timezone"]),
+            days=_weekdays(settings["days"]),
             start=start,
             end=end,
-            holidays=frozenset(date.fromisoformat(d) for d in settings["holidays"]),
+            holidays=_holidays(settings["holidays"]),
         )
 
     def open_intervals(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
@@ -88,6 +102,66 @@ class BusinessCalendar:
             if overlap > timedelta(0):
                 total += overlap
         return total
+
+
+def _clock_time(value: Any, name: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f'SUPPORTDESK_BUSINESS_HOURS: {name} {value!r} is not a time such as "09:00"'
+        ) from None
+
+
+def _timezone(value: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (TypeError, ValueError, ZoneInfoNotFoundError):
+        raise ValueError(
+            f"SUPPORTDESK_BUSINESS_HOURS: timezone {value!r} is not a known time zone such as "
+            '"Europe/Paris"'
+        ) from None
+
+
+def _weekdays(value: Any) -> frozenset[int]:
+    message = (
+        "SUPPORTDESK_BUSINESS_HOURS: days is a non-empty list of numbers 0 (Monday) to 6 (Sunday)"
+    )
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValueError(message)
+    try:
+        days = frozenset(int(d) for d in value)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if not days or not days <= set(range(7)):
+        raise ValueError(message)
+    return days
+
+
+def _holidays(value: Any) -> frozenset[date]:
+    message = 'SUPPORTDESK_BUSINESS_HOURS: holidays is a list of dates such as "2025-12-25"'
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValueError(message)
+    holidays = set()
+    for item in value:
+        if isinstance(item, date) and not isinstance(item, datetime):
+            holidays.add(item)
+            continue
+        try:
+            holidays.add(date.fromisoformat(item))
+        except (TypeError, ValueError):
+            raise ValueError(f"{message}, not {item!r}") from None
+    return frozenset(holidays)
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the setting when the SLA settings cannot work; run at start."""
+    BusinessCalendar.from_config(config.get("SUPPORTDESK_BUSINESS_HOURS"))
+    due_soon = config.get("SUPPORTDESK_DUE_SOON_HOURS")
+    if isinstance(due_soon, bool) or not isinstance(due_soon, int | float) or due_soon < 0:
+        raise ValueError(
+            f"SUPPORTDESK_DUE_SOON_HOURS must be a number of hours (0 or more), not {due_soon!r}"
+        )
 
 
 def calendar() -> BusinessCalendar:

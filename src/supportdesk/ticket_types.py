@@ -49,6 +49,8 @@ class ExtraField:
     label: str | LazyString
     required: bool = False
     clean: Callable[[Any], Any] | None = None
+    # Set by staff once the case is open (``tickets.update_fields``), never by who opens it.
+    staff_only: bool = False
 
 
 @dataclass
@@ -67,15 +69,22 @@ class TicketType:
     fields_template: str | None = None
     plugin: str | None = None
 
-    def clean_fields(self, raw: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Validate ``raw`` against the declared extra fields; unknown names are refused."""
+    def clean_fields(
+        self, raw: Mapping[str, Any] | None, *, partial: bool = False
+    ) -> dict[str, Any]:
+        """Validate ``raw`` against the declared extra fields; unknown names are refused.
+
+        Opening a case checks every field and refuses ``staff_only`` ones; ``partial=True``
+        (a change through ``tickets.update_fields``) checks only the fields given."""
         raw = dict(raw or {})
         errors: dict[str, str] = {}
         cleaned: dict[str, Any] = {}
-        declared = {f.name for f in self.extra_fields}
-        for name in sorted(set(raw) - declared):
+        accepted = {f.name for f in self.extra_fields if partial or not f.staff_only}
+        for name in sorted(set(raw) - accepted):
             errors[name] = _("This field is not accepted here.")
         for spec in self.extra_fields:
+            if spec.name not in accepted or (partial and spec.name not in raw):
+                continue
             value = raw.get(spec.name)
             if value in (None, "", []):
                 if spec.required:

@@ -1,5 +1,5 @@
 """The one write path for cases: open, reply, note, transition, claim, assign, prioritise,
-merge and rate.
+update fields, merge and rate.
 
 Each function does its whole change in one write transaction (the case, its message, the
 attachments' metadata, an audit event, the outbox rows), then, after the commit, tells the
@@ -100,6 +100,7 @@ def _add_message(
     via: str,
     uploads: Sequence[files.Upload],
     written: list[str],
+    source_id: str | None = None,
 ) -> Message:
     checked = files.check(list(uploads))
     message = Message(
@@ -108,6 +109,7 @@ def _add_message(
         body=body,
         internal=internal,
         via=via,
+        source_id=source_id,
     )
     db.session.add(message)
     for upload, content_type in checked:
@@ -141,6 +143,13 @@ def case_document(ticket: Ticket) -> search.Document:
         tags=[ticket.ref, ticket.order_id or "", ticket.type_key],
         body="\n".join(bodies),
     )
+
+
+def all_case_documents():
+    """Every open-to-search case, for ``supportdesk reindex`` (merged cases stay out)."""
+    query = sa.select(Ticket).where(Ticket.merged_into_id.is_(None)).order_by(Ticket.id)
+    for ticket in db.session.scalars(query.execution_options(yield_per=500)):
+        yield case_document(ticket)
 
 
 def index_case(ticket: Ticket) -> None:
@@ -249,6 +258,15 @@ def _apply_decisions(ticket: Ticket) -> None:
         ticket.assignee_id = assignee.id
 
 
+def _refuse_merged(ticket: Ticket, field: str) -> None:
+    """A case merged into another lives on there: nothing is added to the duplicate."""
+    if ticket.merged_into_id is not None:
+        target = db.session.get(Ticket, ticket.merged_into_id)
+        raise FieldErrors(
+            {field: _("This case was merged into %(ref)s; please continue there.", ref=target.ref)}
+        )
+
+
 def _check(actor: User, action: str, ticket: Ticket) -> None:
     if not may(actor, action, ticket):
         raise NotAllowed(_("You may not do this to this case."))
@@ -282,11 +300,15 @@ def reply(
     attachments: Sequence[files.Upload] = (),
     via: str = "web",
     status: str | None = None,
+    source_id: str | None = None,
 ) -> Message:
     """A public message on the case. A seller's reply moves a waiting, resolved or closed case
     back to open; a staff reply is the first response if none was given yet, is sent to the
-    seller, and may set the next status at once (``status="waiting"``, ``"resolved"``)."""
+    seller, and may set the next status at once (``status="waiting"``, ``"resolved"``).
+    ``source_id`` is the Message-ID of the email it came from: unique, so the same mail
+    ingested twice raises ``IntegrityError`` instead of adding a second message."""
     _check(actor, "reply", ticket)
+    _refuse_merged(ticket, "body")
     body = _clean_body(body, _("Please write your message."))
     from_staff = actor.is_staff and actor.id != ticket.seller_id
     if status is not None and (not from_staff or status not in TRANSITIONS):
@@ -298,10 +320,17 @@ def reply(
             db.session.refresh(ticket)
             now = utcnow()
             message = _add_message(
-                ticket, actor, body, internal=False, via=via, uploads=attachments, written=written
+                ticket,
+                actor,
+                body,
+                internal=False,
+                via=via,
+                uploads=attachments,
+                written=written,
+                source_id=source_id,
             )
             if from_staff:
-                ticket.first_response_at = ticket.first_response_at or now
+                case_state.record_first_response(ticket, now)
                 target = status or (Status.OPEN if ticket.status == Status.NEW else ticket.status)
                 if target != ticket.status and target not in TRANSITIONS[ticket.status]:
                     raise FieldErrors(
@@ -325,6 +354,8 @@ def reply(
             ticket.updated_at = now
             db.session.flush()
             _event(ticket, actor, "replied", message_id=message.id, via=via)
+            if "status" in changes:
+                _event(ticket, actor, "status", old=changes["status"][0], new=target)
             index_case(ticket)
             if from_staff:
                 enqueue(
@@ -369,11 +400,14 @@ def transition(ticket: Ticket, *, actor: User, status: str) -> Ticket:
     seller_moves = {Status.CLOSED: "close", Status.OPEN: "reopen"}
     action = "transition" if actor.is_staff else seller_moves.get(status, "transition")
     _check(actor, action, ticket)
+    _refuse_merged(ticket, "status")
     changes: dict[str, tuple[Any, Any]] = {}
     with writing():
         db.session.refresh(ticket)
         if status == ticket.status:
             return ticket
+        if action == "reopen" and ticket.status not in (Status.RESOLVED, Status.CLOSED):
+            raise FieldErrors({"status": _("Only a resolved or closed case can be reopened.")})
         if status not in TRANSITIONS[ticket.status]:
             raise FieldErrors(
                 {
@@ -419,10 +453,13 @@ def assign(ticket: Ticket, *, actor: User, assignee: User | None) -> Ticket:
     with writing():
         db.session.refresh(ticket)
         old = ticket.assignee_id
-        ticket.assignee_id = assignee.id if assignee else None
+        new = assignee.id if assignee else None
+        if old == new:
+            return ticket
+        ticket.assignee_id = new
         ticket.updated_at = utcnow()
-        _event(ticket, actor, "assigned", old=old, new=ticket.assignee_id)
-    _changed(ticket, actor, {"assignee_id": (old, ticket.assignee_id)})
+        _event(ticket, actor, "assigned", old=old, new=new)
+    _changed(ticket, actor, {"assignee_id": (old, new)})
     return ticket
 
 
@@ -431,11 +468,36 @@ def set_priority(ticket: Ticket, *, actor: User, priority: str) -> Ticket:
     if priority not in set(Priority):
         raise FieldErrors({"priority": _("Unknown priority.")})
     with writing():
+        db.session.refresh(ticket)
         old = ticket.priority
+        if old == priority:
+            return ticket
         ticket.priority = priority
         ticket.updated_at = utcnow()
         _event(ticket, actor, "priority", old=old, new=priority)
     _changed(ticket, actor, {"priority": (old, priority)})
+    return ticket
+
+
+def update_fields(ticket: Ticket, *, actor: User, fields: dict[str, Any]) -> Ticket:
+    """Change some of the case's extra fields (staff: a decision, a verdict). Only the fields
+    given are checked, through the case's type; ``ticket_changed`` gets each one that changed
+    as ``(old, new)``, and a change to the same value is no change at all."""
+    _check(actor, "fields", ticket)
+    cleaned = get_ticket_type(ticket.type_key).clean_fields(fields, partial=True)
+    changes: dict[str, tuple[Any, Any]] = {}
+    with writing():
+        db.session.refresh(ticket)
+        current = dict(ticket.fields or {})
+        for name, value in cleaned.items():
+            if current.get(name) != value:
+                changes[name] = (current.get(name), value)
+                current[name] = value
+        if changes:
+            ticket.fields = current
+            ticket.updated_at = utcnow()
+            _event(ticket, actor, "fields", changes={k: list(v) for k, v in changes.items()})
+    _changed(ticket, actor, changes)
     return ticket
 
 
@@ -451,6 +513,7 @@ def merge(source: Ticket, *, into: Ticket, actor: User) -> Ticket:
         )
     if into.merged_into_id is not None:
         raise FieldErrors({"into": _("This case was itself merged into another one.")})
+    _refuse_merged(source, "into")
     changes: dict[str, tuple[Any, Any]] = {}
     with writing():
         db.session.refresh(source)

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from .accounts import current_user
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
+from .accounts import current_user
 from .hookspecs import Link
 from .i18n import LANGUAGE_NAMES, languages
 from .plugins import plugin_host

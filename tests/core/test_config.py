@@ -82,3 +82,14 @@ def test_a_real_secret_from_the_environment_is_accepted(tmp_path, monkeypatch):
 def test_cookie_defaults_are_safe(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_upload_limits_that_cannot_fit_are_refused_at_start(make_app):
+    with pytest.raises(ConfigurationError, match="MAX_CONTENT_LENGTH"):
+        make_app(
+            MAX_CONTENT_LENGTH=5 * 1024 * 1024, SUPPORTDESK_ATTACHMENT_MAX_BYTES=2 * 1024 * 1024
+        )
+    app = make_app(
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024, SUPPORTDESK_ATTACHMENT_MAX_BYTES=2 * 1024 * 1024
+    )
+    assert app.config["SUPPORTDESK_MAX_ATTACHMENTS"] * 2 * 1024 * 1024 < 12 * 1024 * 1024

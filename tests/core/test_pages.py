@@ -24,7 +24,8 @@ def error_app(register_plugin):
     return register_plugin(
         crashing,
         WTF_CSRF_ENABLED=True,
-        MAX_CONTENT_LENGTH=1000,
+        MAX_CONTENT_LENGTH=200_000,
+        SUPPORTDESK_ATTACHMENT_MAX_BYTES=10_000,
         RATELIMIT_ENABLED=True,
         SUPPORTDESK_LOGIN_RATE_LIMIT="1 per minute",
         PROPAGATE_EXCEPTIONS=False,
@@ -42,7 +43,7 @@ def provoke(client, code, lang):
     if code == 405:
         return client.get("/sign-out", headers=headers)
     if code == 413:
-        return client.post("/sign-in", data={"email": "x" * 5000}, headers=headers)
+        return client.post("/sign-in", data={"email": "x" * 300_000}, headers=headers)
     if code == 429:
         page = client.get("/sign-in").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

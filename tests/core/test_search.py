@@ -101,3 +101,38 @@ def test_fold_and_analyse():
     assert analyse("L'acheteur, A-à-Z!", None) == "l acheteur a a z"
     assert analyse("Remboursements expédiés", "fr") == analyse("remboursement expedies", "fr")
     assert analyse("buyers emailing", "en") == "buyer email"
+
+
+def add(key, title, body, locale):
+    from supportdesk.database import write_transaction
+
+    with write_transaction():
+        search.index(search.Document(source="t", key=key, locale=locale, title=title, body=body))
+
+
+def test_a_common_stem_keeps_a_positive_weight(app):
+    add("a-refunds", "Remboursement", "Comment faire.", "fr")
+    for i in range(4):
+        add(f"b-{i}", f"Autre {i}", "rembourser remboursé remboursée remboursez remboursements", "fr")
+    assert search.search("t", "remboursement", locale="fr").keys[0] == "a-refunds"
+
+
+def test_search_as_you_type_ranks_the_word_being_typed(app):
+    add("zz-refunds", "Refunds", "Refunds refunds.", "en")
+    add("aa-other", "Other", "Refer to the page.", "en")
+    assert search.search("t", "refu", locale="en", prefix=True).keys == ["zz-refunds"]
+    assert search.search("t", "ref", locale="en", prefix=True).keys[0] == "zz-refunds"
+
+
+def test_a_correct_word_sharing_a_known_stem_is_not_corrected(app):
+    add("colis", "Colis", "Vos colis expédiez-les vite.", "fr")
+    found = search.search("t", "expédiés", locale="fr")
+    assert found.corrected is None
+    assert found.keys == ["colis"]
+
+
+def test_a_typo_is_corrected_and_said(app):
+    add("refunds", "Refunds and returns", "How refunds work.", "en")
+    found = search.search("t", "refunsd", locale="en")
+    assert found.corrected == "refunds"
+    assert found.keys == ["refunds"]

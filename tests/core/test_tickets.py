@@ -211,3 +211,92 @@ def test_concurrent_double_submit_opens_one_case(make_app, make_user):
     assert len(refs) == 4 and len(set(refs)) == 1
     with app.app_context():
         assert count(Ticket) == 1
+
+
+def test_too_many_attachments_are_refused_by_the_service(make_app, make_user):
+    app = make_app(SUPPORTDESK_MAX_ATTACHMENTS=2)
+    with app.app_context():
+        seller = make_user()
+        uploads = [Upload(f"p{i}.png", PNG) for i in range(3)]
+        with pytest.raises(FieldErrors) as caught:
+            new_case(seller, attachments=uploads)
+        assert "at most 2 files" in caught.value.errors["attachments"]
+        assert count(Ticket) == 0
+
+
+def test_a_small_size_limit_reads_in_kilobytes(make_app, make_user):
+    app = make_app(SUPPORTDESK_ATTACHMENT_MAX_BYTES=50 * 1024)
+    with app.app_context():
+        seller = make_user()
+        with pytest.raises(FieldErrors) as caught:
+            new_case(seller, attachments=[Upload("big.png", PNG + b"\x00" * 60 * 1024)])
+        assert caught.value.errors["attachments"] == "big.png is larger than 50 KB."
+
+
+def test_a_merged_duplicate_takes_no_more_messages_or_moves(app, seller, agent):
+    from supportdesk.tickets import merge
+
+    duplicate, kept = new_case(seller), new_case(seller)
+    merge(duplicate, into=kept, actor=agent)
+    with pytest.raises(FieldErrors) as caught:
+        reply(duplicate, actor=seller, body="one more thing")
+    assert kept.ref in caught.value.errors["body"]
+    with pytest.raises(FieldErrors):
+        transition(duplicate, actor=seller, status=Status.OPEN)
+
+
+def test_a_seller_reopens_only_a_resolved_or_closed_case(app, seller, agent):
+    ticket = new_case(seller)
+    with pytest.raises(FieldErrors):
+        transition(ticket, actor=seller, status=Status.OPEN)  # new: nothing to reopen
+    transition(ticket, actor=agent, status=Status.RESOLVED)
+    transition(ticket, actor=seller, status=Status.OPEN)
+    assert ticket.status == Status.OPEN
+
+
+def test_a_reply_that_moves_the_status_is_in_the_history(app, seller, agent):
+    ticket = new_case(seller)
+    reply(ticket, actor=agent, body="Could you send a photo?", status=Status.WAITING)
+    kinds = [
+        (e.kind, e.data.get("new")) for e in db.session.scalars(sa.select(Event).order_by(Event.id))
+    ]
+    assert kinds[-2:] == [("replied", None), ("status", Status.WAITING)]
+
+
+def test_no_op_changes_leave_no_event(app, seller, agent):
+    ticket = new_case(seller)
+    before = count(Event)
+    set_priority(ticket, actor=agent, priority=ticket.priority)
+    assign(ticket, actor=agent, assignee=None)
+    assert count(Event) == before
+
+
+def test_a_type_visible_only_to_some_agents(register_plugin, make_user):
+    import types
+
+    from supportdesk import TicketType, hookimpl
+    from supportdesk.case_search import search_cases
+
+    vip = types.ModuleType("vip")
+    vip.register_ticket_types = hookimpl(
+        lambda app: [
+            TicketType(
+                "vip_case", "VIP", "seller_support", visible_to=lambda user: user.name == "VIP desk"
+            )
+        ]
+    )
+    app = register_plugin(vip)
+    with app.app_context():
+        seller = make_user()
+        vip_agent = make_user("agent", queues=["seller_support"], name="VIP desk")
+        plain_agent = make_user("agent", queues=["seller_support"], name="Plain")
+        ticket = open_ticket(
+            seller=seller, type_key="vip_case", subject="Gold customer", body="help"
+        )
+        from supportdesk.permissions import may, visible_tickets
+
+        assert may(vip_agent, "view", ticket)
+        assert not may(plain_agent, "view", ticket)
+        assert db.session.scalars(visible_tickets(plain_agent)).all() == []
+        assert search_cases(plain_agent, "gold") == []
+        assert [t.id for t in search_cases(vip_agent, "gold")] == [ticket.id]

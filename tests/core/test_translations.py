@@ -100,7 +100,7 @@ def test_compiled_catalogue_is_up_to_date(french):
 def test_translations_keep_the_placeholders(french):
     wrong = []
     for message in list(french)[1:]:
-        if not message.string:
+        if not message.string or message.fuzzy:  # fuzzy entries are not compiled
             continue
         expected = sum((placeholders(text) for text in forms(message.id)), Counter())
         translations = forms(message.string)
@@ -115,7 +115,7 @@ def test_translations_keep_the_placeholders(french):
         for text in translations:
             try:
                 if values:
-                    text % values  # noqa: B018 (does it format?)
+                    text % values
             except (KeyError, ValueError, TypeError):
                 ok = False
         if not ok:

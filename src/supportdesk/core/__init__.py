@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from ..accounts import current_user
 
+from ..accounts import current_user
 from ..extensions import db
 from ..i18n import languages
 from ..web import is_safe_next

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import SearchDocument, utcnow
+from ..models import SearchDocument, SearchTerm, utcnow
 from . import vocabulary
 from .analysis import fold, query_words, words
-from .backends import backend, count
+from .backends import backend, forget_stats, scope_text
 
 __all__ = ["Document", "Results", "SearchSource", "fold", "index", "matching", "remove", "search"]
 
@@ -68,6 +68,7 @@ def index(document: Document) -> None:
         "tags": prepare(" ".join(document.tags), document.locale),
         "body": prepare(document.body, document.locale),
         "facet": document.facet,
+        "scope": scope_text(document.source, document.locale, document.facet),
         "terms": " ".join(sorted(_surface_terms(document))),
         "updated_at": utcnow(),
     }
@@ -87,6 +88,7 @@ def index(document: Document) -> None:
     )
     db.session.flush()
     vocabulary.forget()
+    forget_stats()
 
 
 def _find(source: str, key: str, locale: str) -> SearchDocument | None:
@@ -113,15 +115,22 @@ def remove(source: str, key: str, locale: str | None = None) -> None:
     vocabulary.forget()
 
 
+def clear(source: str) -> None:
+    """Forget every document and word of a source (before rebuilding it)."""
+    db.session.execute(sa.delete(SearchDocument).where(SearchDocument.source == source))
+    db.session.execute(sa.delete(SearchTerm).where(SearchTerm.source == source))
+    vocabulary.forget()
+
+
 def matching(
     source: str, text: str, *, locale: str | None = None, every_word: bool = True
 ) -> sa.Select | None:
-    """A select of ``(doc_key, score)`` for documents matching ``text``; a lower score is a
-    better match. None when the query has no word at all. No typo correction here."""
+    """A select of the ``doc_key`` of documents matching ``text``, to join against a source's
+    own table (which orders the rows). None when the query has no word. No typo correction."""
     terms = query_words(text, locale)
     if not terms:
         return None
-    return backend().match(source, terms, locale, every_word=every_word)
+    return backend().matching_ids(source, terms, locale, every_word)
 
 
 def search(
@@ -147,12 +156,7 @@ def search(
         fixed, changed = vocabulary.correct(source, locale, terms[: len(terms) - len(last)])
         if changed:
             terms, corrected = [*fixed, *last], " ".join([*fixed, *last])
-    engine = backend()
-    query = engine.match(source, terms, locale, every_word=False, facet=facet, prefix_last=prefix)
-    total = count(query, engine.CANDIDATE_CAP)
-    rows = db.session.execute(
-        query.order_by(sa.literal_column("score"), SearchDocument.doc_key)
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return Results([r[0] for r in rows], [float(r[1]) for r in rows], total, terms, corrected)
+    ranked = backend().search(
+        source, terms, locale, facet=facet, prefix_last=prefix, limit=limit, offset=offset
+    )
+    return Results(ranked.keys, ranked.scores, ranked.total, terms, corrected)

@@ -10,22 +10,24 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 SQLITE_DDL = [
+    # ``scope`` holds one token for the document's source and language and one for its facet,
+    # so that filtering happens inside the full-text index rather than after it.
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        title, tags, body, content='search_documents', content_rowid='id',
+        scope, title, tags, body, content='search_documents', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2')""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_ai AFTER INSERT ON search_documents BEGIN
-        INSERT INTO search_fts(rowid, title, tags, body)
-        VALUES (new.id, new.title, new.tags, new.body);
+        INSERT INTO search_fts(rowid, scope, title, tags, body)
+        VALUES (new.id, new.scope, new.title, new.tags, new.body);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_ad AFTER DELETE ON search_documents BEGIN
-        INSERT INTO search_fts(search_fts, rowid, title, tags, body)
-        VALUES ('delete', old.id, old.title, old.tags, old.body);
+        INSERT INTO search_fts(search_fts, rowid, scope, title, tags, body)
+        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.body);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_au AFTER UPDATE ON search_documents BEGIN
-        INSERT INTO search_fts(search_fts, rowid, title, tags, body)
-        VALUES ('delete', old.id, old.title, old.tags, old.body);
-        INSERT INTO search_fts(rowid, title, tags, body)
-        VALUES (new.id, new.title, new.tags, new.body);
+        INSERT INTO search_fts(search_fts, rowid, scope, title, tags, body)
+        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.body);
+        INSERT INTO search_fts(rowid, scope, title, tags, body)
+        VALUES (new.id, new.scope, new.title, new.tags, new.body);
     END""",
 ]
 

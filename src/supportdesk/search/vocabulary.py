@@ -139,10 +139,12 @@ def closest(source: str, locale: str, word: str) -> str | None:
 
 def correct(source: str, locale: str, words: list[str]) -> tuple[list[str], bool]:
     """Replace unknown words by their closest known word; also says whether anything changed."""
+    from .backends import backend
+
     present = known(source, locale, words)
     corrected, changed = [], False
     for word in words:
-        if word in present:
+        if word in present or backend().has_term(source, locale, word):
             corrected.append(word)
             continue
         replacement = closest(source, locale, word)

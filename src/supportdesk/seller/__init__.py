@@ -5,3 +5,5 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("seller", __name__)
+
+from . import views  # noqa: E402, F401  (adds its routes to bp)

@@ -7,8 +7,8 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort
-from ..accounts import current_user, login_required
 
+from ..accounts import current_user, login_required
 from ..permissions import may
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -27,4 +27,4 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-from . import dashboard, queues, workspace  # noqa: E402, F401  (each adds its routes to bp)
+from . import canned, dashboard, queues, workspace  # noqa: E402, F401  (each adds its routes to bp)

@@ -65,7 +65,7 @@ def upgrade() -> None:
     op.execute(
         "UPDATE tickets SET next_due_at = CASE WHEN first_response_at IS NULL "
         "THEN first_response_due ELSE resolution_due END "
-        "WHERE status IN ('new', 'open', 'waiting')"
+        "WHERE status IN ('new', 'open')"
     )
     op.execute(
         "INSERT INTO queue_counts (queue_id, status, count) "

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("tags", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("facet", sa.String(length=100), nullable=False),
+        sa.Column("scope", sa.String(length=100), nullable=False),
         sa.Column("terms", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),

@@ -1,0 +1,51 @@
+"""The ``contact`` ticket type: a seller's message to seller support, in the "Seller support"
+queue, with the topic chosen and the language the seller wants the answer in.
+
+Both fields are optional for the type, since cases also come from the API and from email
+without them; the form asks for both, and the type refuses a value it does not know, whoever
+sends it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from supportdesk import ExtraField, SlaPolicy, TicketType
+from supportdesk.i18n import languages
+
+from .settings import topics
+
+TYPE_KEY = "contact"
+QUEUE = "seller_support"
+
+
+def clean_topic(value: Any) -> str:
+    key = str(value).strip()
+    if key not in topics():
+        raise ValueError(_("Choose one of the topics in the list."))
+    return key
+
+
+def clean_reply_language(value: Any) -> str:
+    code = str(value).strip().lower()
+    if code not in languages():
+        raise ValueError(_("Choose one of the languages in the list."))
+    return code
+
+
+def contact_type() -> TicketType:
+    return TicketType(
+        key=TYPE_KEY,
+        label=_l("Seller support"),
+        queue=QUEUE,
+        extra_fields=[
+            ExtraField("topic", _l("Topic"), clean=clean_topic),
+            ExtraField("reply_language", _l("Reply language"), clean=clean_reply_language),
+        ],
+        sla=SlaPolicy(first_response=timedelta(hours=8), resolution=timedelta(hours=40)),
+        fields_template="supportdesk_contact/_fields.html",
+    )

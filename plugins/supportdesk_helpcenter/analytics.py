@@ -1,0 +1,101 @@
+"""What the help pages did not answer: failed searches and unhelpful articles, for staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from supportdesk.extensions import db
+from supportdesk.models import Ticket, utcnow
+
+from .models import Article, HelpSearch
+
+#: A case filed this soon after a seller's search counts as failed self-help.
+FAILED_SELF_HELP_WINDOW = timedelta(hours=2)
+
+
+def mark_failed_self_help(ticket: Ticket) -> None:
+    """After a case is opened: the seller's searches just before it did not answer them."""
+    since = ticket.created_at - FAILED_SELF_HELP_WINDOW
+    db.session.execute(
+        sa.update(HelpSearch)
+        .where(
+            HelpSearch.seller_id == ticket.seller_id,
+            HelpSearch.created_at >= since,
+            HelpSearch.followed_by_case.is_(False),
+        )
+        .values(followed_by_case=True)
+    )
+    db.session.commit()
+
+
+#: The periods the staff's page offers, in days.
+PERIODS = (7, 30, 90)
+#: An article needs this many votes before its share of "no" means anything.
+MIN_VOTES = 5
+
+
+@dataclass(frozen=True)
+class QueryCount:
+    """A query as sellers typed it (one spelling of its normalised words) and how often."""
+
+    query: str
+    locale: str
+    searches: int
+
+
+@dataclass(frozen=True)
+class ArticleVotes:
+    slug: str
+    locale: str
+    title: str
+    yes: int
+    no: int
+
+    @property
+    def unhelpful_share(self) -> float:
+        return self.no / (self.yes + self.no) if self.yes + self.no else 0.0
+
+
+def _counted(days: int, *conditions: sa.ColumnElement[bool], limit: int) -> list[QueryCount]:
+    """Searches since ``days`` ago meeting ``conditions``, grouped by their normalised words."""
+    searches = sa.func.count().label("searches")
+    rows = db.session.execute(
+        sa.select(sa.func.min(HelpSearch.query), HelpSearch.locale, searches)
+        .where(HelpSearch.created_at >= utcnow() - timedelta(days=days), *conditions)
+        .group_by(HelpSearch.normalised, HelpSearch.locale)
+        .order_by(searches.desc(), sa.func.min(HelpSearch.query))
+        .limit(limit)
+    ).all()
+    return [QueryCount(query, locale, count) for query, locale, count in rows]
+
+
+def top_queries(days: int, limit: int = 10) -> list[QueryCount]:
+    return _counted(days, limit=limit)
+
+
+def queries_without_results(days: int, limit: int = 10) -> list[QueryCount]:
+    return _counted(days, HelpSearch.results == 0, limit=limit)
+
+
+def queries_followed_by_case(days: int, limit: int = 10) -> list[QueryCount]:
+    """Searches after which the seller still filed a case: the help did not answer them."""
+    return _counted(days, HelpSearch.followed_by_case.is_(True), limit=limit)
+
+
+def least_helpful(min_votes: int = MIN_VOTES, limit: int = 10) -> list[ArticleVotes]:
+    """Articles with at least ``min_votes`` votes, the largest share of "no" first (all time:
+    votes are counters, not dated rows)."""
+    votes = Article.helpful_yes + Article.helpful_no
+    share = sa.cast(Article.helpful_no, sa.Float) / votes
+    rows = db.session.execute(
+        sa.select(
+            Article.slug, Article.locale, Article.title, Article.helpful_yes, Article.helpful_no
+        )
+        .where(votes >= min_votes, Article.helpful_no > 0)
+        .order_by(share.desc(), Article.helpful_no.desc(), Article.slug, Article.locale)
+        .limit(limit)
+    ).all()
+    return [ArticleVotes(*row) for row in rows]

@@ -1,0 +1,62 @@
+"""The help centre's tables: articles (one row per language), searches and votes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportdesk.extensions import db
+from supportdesk.models import JSONType, UTCDateTime, utcnow
+
+LOCALES = ("en", "fr")
+
+
+class Article(db.Model):
+    """One language of a help article; the same slug in another locale is its translation."""
+
+    __tablename__ = "help_articles"
+    __table_args__ = (sa.UniqueConstraint("slug", "locale", name="uq_help_articles_slug_locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), index=True)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    # Markdown as written; ``body_html`` is its sanitised rendering, made when it is saved.
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    category: Mapped[str] = mapped_column(sa.String(64), default="")
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    related: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    published: Mapped[bool] = mapped_column(default=False)
+    helpful_yes: Mapped[int] = mapped_column(default=0)
+    helpful_no: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Article {self.slug} {self.locale}>"
+
+
+class HelpSearch(db.Model):
+    """One search made on the help pages, for the staff's analytics."""
+
+    __tablename__ = "help_searches"
+    __table_args__ = (sa.Index("ix_help_searches_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(sa.String(300))
+    normalised: Mapped[str] = mapped_column(sa.String(300), index=True)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    results: Mapped[int] = mapped_column(default=0)
+    seller_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Set when the same seller filed a case soon after: the help pages did not answer them.
+    followed_by_case: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "locale": self.locale, "results": self.results}

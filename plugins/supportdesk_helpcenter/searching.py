@@ -1,0 +1,183 @@
+"""Help search: the core search service over published articles, with snippets made only for
+the results shown (the top results are chosen first)."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import url_for
+from markupsafe import Markup, escape
+
+from supportdesk import search
+from supportdesk.extensions import db
+from supportdesk.search.analysis import fold, stem
+
+from .articles import SOURCE
+from .models import Article, HelpSearch
+from .rendering import plain_text
+
+SNIPPET_WORDS = 32
+_TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
+
+
+@dataclass
+class Hit:
+    slug: str
+    locale: str
+    title: str
+    title_html: Markup
+    url: str
+    snippet: Markup
+    score: float
+    category: str
+
+
+@dataclass
+class HelpResults:
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+    corrected: str | None
+    took_ms: float
+    words: list[str]
+
+
+def _wanted(words: list[str], locale: str) -> set[str]:
+    return set(stem(words, locale)) | set(words)
+
+
+def _is_wanted(token: str, wanted: set[str], locale: str) -> bool:
+    folded = fold(token)
+    return folded in wanted or stem([folded], locale)[0] in wanted
+
+
+def highlight(text: str, wanted: set[str], locale: str) -> Markup:
+    """Escape ``text`` and wrap the query's words in <mark>."""
+    parts = []
+    for token in _TOKEN.findall(text):
+        if token[0].isalnum() or token[0] == "_":
+            parts.append(
+                Markup("<mark>%s</mark>") % token
+                if _is_wanted(token, wanted, locale)
+                else escape(token)
+            )
+        else:
+            parts.append(escape(token))
+    return Markup("").join(parts)
+
+
+def snippet(text: str, wanted: set[str], locale: str) -> Markup:
+    """The passage of about ``SNIPPET_WORDS`` words holding most of the query's words."""
+    words = text.split()
+    if not words:
+        return Markup("")
+    flags = [
+        1 if any(_is_wanted(t, wanted, locale) for t in re.findall(r"\w+", w)) else 0 for w in words
+    ]
+    best_start, best = 0, -1
+    window = sum(flags[:SNIPPET_WORDS])
+    for start in range(max(1, len(words) - SNIPPET_WORDS + 1)):
+        if start:
+            window += (
+                flags[start + SNIPPET_WORDS - 1] if start + SNIPPET_WORDS - 1 < len(words) else 0
+            )
+            window -= flags[start - 1]
+        if window > best:
+            best_start, best = start, window
+    chosen = " ".join(words[best_start : best_start + SNIPPET_WORDS])
+    prefix = "… " if best_start else ""
+    suffix = " …" if best_start + SNIPPET_WORDS < len(words) else ""
+    return Markup("%s%s%s") % (prefix, highlight(chosen, wanted, locale), suffix)
+
+
+def article_url(slug: str, locale: str) -> str:
+    return url_for("desk.helpcenter.article", slug=slug, lang=locale)
+
+
+def _hits(results: search.Results, locale: str) -> list[Hit]:
+    if not results.keys:
+        return []
+    rows = {
+        a.slug: a
+        for a in db.session.scalars(
+            sa.select(Article).where(Article.slug.in_(results.keys), Article.locale == locale)
+        )
+    }
+    wanted = _wanted(results.words, locale)
+    hits = []
+    for key, score in zip(results.keys, results.scores, strict=True):
+        article = rows.get(key)
+        if article is None:
+            continue
+        hits.append(
+            Hit(
+                slug=article.slug,
+                locale=locale,
+                title=article.title,
+                title_html=highlight(article.title, wanted, locale),
+                url=article_url(article.slug, locale),
+                snippet=snippet(plain_text(article.body), wanted, locale),
+                score=round(-score, 4),
+                category=article.category,
+            )
+        )
+    return hits
+
+
+def search_help(
+    query: str,
+    locale: str,
+    *,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    seller_id: int | None = None,
+    log: bool = True,
+) -> HelpResults:
+    """Search the published articles of one language; logs the search for the analytics."""
+    started = time.perf_counter()
+    page = max(1, min(page, 1000))
+    results = search.search(
+        SOURCE,
+        query,
+        locale=locale,
+        facet=category or None,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    hits = _hits(results, locale)
+    took = (time.perf_counter() - started) * 1000
+    if log and results.words:
+        text = " ".join(query.split())[:300]
+        db.session.add(
+            HelpSearch(
+                query=text,
+                normalised=" ".join(results.words)[:300],
+                locale=locale,
+                results=results.total,
+                seller_id=seller_id,
+            )
+        )
+        db.session.commit()
+    return HelpResults(
+        hits=hits,
+        total=results.total,
+        page=page,
+        pages=max(1, math.ceil(results.total / per_page)),
+        corrected=results.corrected,
+        took_ms=round(took, 2),
+        words=results.words,
+    )
+
+
+def suggestions(text: str, locale: str, limit: int = 5) -> list[Hit]:
+    """Articles for a query being typed (the last word may be unfinished); not logged."""
+    results = search.search(SOURCE, text, locale=locale, limit=limit, prefix=True)
+    if not results.keys:
+        results = search.search(SOURCE, text, locale=locale, limit=limit)
+    return _hits(results, locale)
