@@ -27,8 +27,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, ValidationError
 
 from supportdesk.attachments import Upload
+from supportdesk.forms import chosen_files, strip
 from supportdesk.i18n import LANGUAGE_NAMES, languages
-from supportdesk.seller.forms import chosen_files, strip
 from supportdesk.tickets import SUBJECT_MAX
 
 from .settings import order_id_pattern, setting, topic_label, topics

@@ -47,10 +47,10 @@ from supportdesk import FieldErrors, Suggestion, tickets
 from supportdesk.accounts import current_user, login_required
 from supportdesk.attachments import Upload, check
 from supportdesk.extensions import csrf, db, limiter
+from supportdesk.forms import show_errors
 from supportdesk.i18n import LANGUAGE_NAMES
 from supportdesk.models import Ticket
 from supportdesk.permissions import may, require
-from supportdesk.seller.forms import show_errors
 from supportdesk.ticket_types import ticket_types
 from supportdesk.web import render_error
 

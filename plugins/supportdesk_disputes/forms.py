@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from supportdesk import FieldErrors
-from supportdesk.seller.forms import show_errors
+from supportdesk.forms import show_errors
 
 from .models import KEEP, REMOVE, STRIKE
 from .policy import REASONS

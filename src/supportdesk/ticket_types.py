@@ -110,3 +110,9 @@ def get_ticket_type(key: str) -> TicketType:
     if ttype is None:
         raise FieldErrors({"type": _("Unknown case type.")})
     return ttype
+
+
+def type_label(type_key: str) -> str:
+    """The type's translated label, or its key when the plugin that brought it is gone."""
+    ttype = ticket_types().get(type_key)
+    return str(ttype.label) if ttype is not None else type_key

@@ -14,13 +14,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import FileStorage
 from wtforms import Field, MultipleFileField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
 from ..attachments import Upload
-from ..ticket_types import FieldErrors
+from ..forms import chosen_files, show_errors, strip  # noqa: F401  (re-exported for the views)
 
 RATINGS = [
     SelectChoice("5", _l("5 – Excellent")),
@@ -31,21 +30,12 @@ RATINGS = [
 ]
 
 
-def strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 def to_rating(value: Any) -> int | None:
     """An int, or None for anything else (the service refuses it with its own message)."""
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def chosen_files(field: Field) -> list[FileStorage]:
-    """The files actually chosen: a browser sends one nameless part when none is."""
-    return [f for f in field.data or () if isinstance(f, FileStorage) and f.filename]
 
 
 class ReplyForm(FlaskForm):
@@ -84,13 +74,3 @@ class RatingForm(FlaskForm):
         validators=[InputRequired(message=_l("Choose a rating from 1 to 5."))],
     )
     comment = TextAreaField(_l("Anything you want to tell us? (optional)"), filters=[strip])
-
-
-def show_errors(form: FlaskForm, exc: FieldErrors) -> None:
-    """Put the service's errors next to their fields; one without a field goes on top."""
-    for name, message in exc.errors.items():
-        field = form._fields.get(name)
-        if field is not None and name != "csrf_token":
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)

@@ -17,16 +17,16 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import tickets
+from ..accounts import current_user, login_required
 from ..extensions import db
 from ..models import Status, Ticket, User
 from ..pagination import BadCursor, SortKey, decode_cursor, keyset_page
 from ..permissions import may, require, visible_tickets
-from ..ticket_types import FieldErrors, ticket_types
+from ..ticket_types import FieldErrors, ticket_types, type_label
 from . import bp
 from .filters import FILTERS, FINISHED, awaits_seller, filter_named
 from .forms import RatingForm, ReplyForm, show_errors
@@ -47,12 +47,6 @@ HOME_LIST_SIZE = 3
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
-
-
-def type_label(type_key: str) -> str:
-    """The type's translated label, or its key when the plugin that brought it is gone."""
-    ttype = ticket_types().get(type_key)
-    return str(ttype.label) if ttype is not None else type_key
 
 
 LABELS = {"status_label": status_label, "type_label": type_label, "awaits_seller": awaits_seller}

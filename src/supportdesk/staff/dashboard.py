@@ -18,11 +18,11 @@ from babel.dates import format_skeleton
 from flask import render_template
 from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import InstrumentedAttribute
 
 from .. import charts, sla
+from ..accounts import current_user
 from ..case_state import RUNNING
 from ..extensions import db
 from ..models import Queue, QueueCount, Status, Ticket, User, utcnow

@@ -8,9 +8,6 @@ Like the seller's forms they check only what the ticket service cannot; the serv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,14 +21,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from ..forms import options, strip
 from ..models import Priority, Status
-from ..seller.forms import strip
 from ..tickets import BODY_MAX
-
-try:
-    from wtforms import SelectChoice
-except ImportError:  # WTForms before 3.3 takes (value, label) pairs
-    SelectChoice = None
 
 #: Staff names of the statuses.
 STATUS_LABELS = {
@@ -68,14 +60,6 @@ BULK_ACTIONS = {
     "assign": _l("Assign to the agent chosen"),
     "close": _l("Close"),
 }
-
-
-def options(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
-    """Choices for a select field, in the shape the installed WTForms wants (3.3 deprecates
-    tuples; 3.4 drops them)."""
-    if SelectChoice is None:
-        return list(pairs)
-    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 class CaseFilterForm(FlaskForm):

@@ -25,8 +25,7 @@ from ..extensions import db
 from ..models import Queue, QueueCount, Role, Status, Ticket, User, UTCDateTime, utcnow
 from ..pagination import BadCursor, SortKey, decode_cursor, keyset_page
 from ..permissions import hidden_type_keys, may, visible_tickets
-from ..seller.views import type_label
-from ..ticket_types import FieldErrors, ticket_types
+from ..ticket_types import FieldErrors, ticket_types, type_label
 from . import bp, staff_required
 from .forms import (
     ALL_CASES,

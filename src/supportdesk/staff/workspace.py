@@ -21,9 +21,9 @@ from .. import tickets
 from ..accounts import current_user
 from ..case_search import normalise_ref
 from ..extensions import db
+from ..forms import show_errors
 from ..models import Status, Ticket, User
 from ..permissions import may, require, visible_tickets
-from ..seller.forms import show_errors
 from ..ticket_types import FieldErrors, ticket_types
 from ..web import is_safe_next
 from . import bp, staff_required
