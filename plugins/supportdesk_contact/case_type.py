@@ -42,6 +42,7 @@ def contact_type() -> TicketType:
         key=TYPE_KEY,
         label=_l("Seller support"),
         queue=QUEUE,
+        queue_label=_l("Seller support"),
         extra_fields=[
             ExtraField("topic", _l("Topic"), clean=clean_topic),
             ExtraField("reply_language", _l("Reply language"), clean=clean_reply_language),

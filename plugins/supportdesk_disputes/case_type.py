@@ -80,6 +80,7 @@ def dispute_type() -> TicketType:
         key=TYPE_KEY,
         label=_l("Feedback dispute"),
         queue=QUEUE,
+        queue_label=_l("Feedback disputes"),
         sla=SlaPolicy(first_response=timedelta(hours=16), resolution=timedelta(hours=40)),
         extra_fields=[
             ExtraField(

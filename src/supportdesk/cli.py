@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, run_command, with_appcontext
 
-from . import migrate
+from . import i18n_catalog, migrate
 from .accounts import create_token, create_user, find_user
 from .app import check_secret, create_app
 from .extensions import db
@@ -34,6 +34,7 @@ def register_commands(app: Flask) -> None:
         ingest_email_command,
     ):
         app.cli.add_command(command)
+    i18n_catalog.register(app.cli)
 
 
 def write_instance_config(instance: Path) -> bool:
@@ -157,15 +158,18 @@ def create_token_command(email: str, scope: str, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
 def plugins_command(as_json: bool) -> None:
-    """List plugins: name, version, source, status, hooks, blueprints and failures."""
+    """List plugins: name, version, source, status, health, hooks, blueprints and failures."""
     infos = [i for i in plugin_host().loaded() if i.name != "core"]
     if as_json:
-        click.echo(json.dumps([{**vars(i), "status": i.status} for i in infos], indent=2))
+        click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
         return
     for info in infos:
         click.echo(f"{info.name} {info.version} ({info.source}) {info.status}")
         if info.error:
             click.echo(f"    error: {info.error}")
+        click.echo(f"    health: {info.health}")
+        if info.failures and not info.paused:
+            click.echo(f"    failures in a row: {info.failures}; last error: {info.last_error}")
         if info.hooks:
             click.echo(f"    hooks: {', '.join(info.hooks)}")
         if info.blueprints:

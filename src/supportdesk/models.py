@@ -139,6 +139,16 @@ class Queue(db.Model):
 
     agents: Mapped[list[User]] = relationship(secondary=queue_members, back_populates="queues")
 
+    @property
+    def display_name(self) -> str:
+        """The queue's name in the reader's language when a ticket type gives one."""
+        from .ticket_types import ticket_types
+
+        for ttype in ticket_types().values():
+            if ttype.queue == self.key and ttype.queue_label:
+                return str(ttype.queue_label)
+        return self.name
+
 
 class Ticket(db.Model):
     __tablename__ = "tickets"

@@ -61,6 +61,8 @@ class TicketType:
     label: str | LazyString
     queue: str
     form_class: type | None = None
+    # The queue's name as people read it (translated); the first type naming it wins.
+    queue_label: str | LazyString | None = None
     extra_fields: list[ExtraField] = field(default_factory=list)
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     # Who may see cases of this type besides the seller who filed them; None: the queue's agents.

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -50,6 +51,20 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.RESOLVED: {Status.OPEN, Status.CLOSED},
     Status.CLOSED: {Status.OPEN},
 }
+
+
+#: Statuses as words inside a sentence ("A closed case cannot become waiting on the seller.").
+STATUS_WORDS = {
+    Status.NEW: _l("new"),
+    Status.OPEN: _l("open"),
+    Status.WAITING: _l("waiting on the seller"),
+    Status.RESOLVED: _l("resolved"),
+    Status.CLOSED: _l("closed"),
+}
+
+
+def status_name(status: str) -> str:
+    return str(STATUS_WORDS.get(status, status))
 
 
 class NotAllowed(PermissionError):
@@ -337,8 +352,8 @@ def reply(
                         {
                             "status": _(
                                 "A %(old)s case cannot become %(new)s.",
-                                old=ticket.status,
-                                new=target,
+                                old=status_name(ticket.status),
+                                new=status_name(target),
                             )
                         }
                     )
@@ -412,7 +427,9 @@ def transition(ticket: Ticket, *, actor: User, status: str) -> Ticket:
             raise FieldErrors(
                 {
                     "status": _(
-                        "A %(old)s case cannot become %(new)s.", old=ticket.status, new=status
+                        "A %(old)s case cannot become %(new)s.",
+                        old=status_name(ticket.status),
+                        new=status_name(status),
                     )
                 }
             )

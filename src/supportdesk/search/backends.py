@@ -262,7 +262,10 @@ def forget_stats() -> None:
 
 class PostgresBackend:
     """PostgreSQL text search: ``french``/``english`` stemming on ``unaccent``ed text, a GIN
-    index, ``websearch_to_tsquery``; at most ``CANDIDATE_CAP`` matches are ranked."""
+    index, ``websearch_to_tsquery``; at most ``CANDIDATE_CAP`` matches are ranked.
+
+    The scope tokens (source, language, facet) are part of the ``tsvector`` too, so the GIN
+    index finds the matches of one source and language by itself, never by reading rows."""
 
     name = "postgresql"
     CANDIDATE_CAP = 300
@@ -270,6 +273,13 @@ class PostgresBackend:
 
     def stored_text(self, text: str, locale: str) -> str:
         return text  # PostgreSQL folds and stems it in the generated tsvector column
+
+    def _config(self, locale: str | None) -> sa.ColumnElement:
+        return sa.func.supportdesk_tsconfig(sa.literal(locale) if locale else SearchDocument.locale)
+
+    def _scope(self, source: str, locale: str | None, facet: str | None) -> sa.ColumnElement:
+        tokens = [scope_token(source, locale)] + ([facet_token(source, facet)] if facet else [])
+        return sa.func.to_tsquery("simple", " & ".join(tokens))  # letters and digits only
 
     def _tsquery(
         self, terms: list[str], every: bool, prefix_last: bool, config: sa.ColumnElement
@@ -280,39 +290,28 @@ class PostgresBackend:
         text = (" " if every else " or ").join(terms)
         return sa.func.websearch_to_tsquery(config, sa.func.supportdesk_unaccent(text))
 
-    def _candidates(
-        self, source: str, locale: str | None, facet: str | None, condition: sa.ColumnElement
-    ) -> sa.Select:
-        query = sa.select(SearchDocument.id).where(condition, SearchDocument.source == source)
-        if locale:
-            query = query.where(SearchDocument.locale == locale)
-        if facet:
-            query = query.where(SearchDocument.facet == facet)
-        return query
+    def _ids(self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int) -> list[int]:
+        tsv = sa.literal_column("search_documents.tsv")
+        query = (
+            sa.select(SearchDocument.id).where(tsv.op("@@")(wanted.op("&&")(scope))).limit(limit)
+        )
+        return list(db.session.scalars(query))
 
     def has_term(self, source: str, locale: str | None, word: str) -> bool:
         """True when some document holds the word once stemmed (so it is no typo)."""
-        config = sa.func.supportdesk_tsconfig(
-            sa.literal(locale) if locale else SearchDocument.locale
-        )
-        tsv = sa.literal_column("search_documents.tsv")
-        condition = tsv.op("@@")(sa.func.to_tsquery(config, word))
-        return (
-            db.session.scalar(self._candidates(source, locale, None, condition).limit(1))
-            is not None
+        return bool(
+            self._ids(
+                sa.func.to_tsquery(self._config(locale), word), self._scope(source, locale, None), 1
+            )
         )
 
     def matching_ids(
         self, source: str, terms: list[str], locale: str | None, every_word: bool
     ) -> sa.Select:
-        config = sa.func.supportdesk_tsconfig(
-            sa.literal(locale) if locale else SearchDocument.locale
-        )
         tsv = sa.literal_column("search_documents.tsv")
-        condition = tsv.op("@@")(self._tsquery(terms, every_word, False, config))
-        return self._candidates(source, locale, None, condition).with_only_columns(
-            SearchDocument.doc_key
-        )
+        wanted = self._tsquery(terms, every_word, False, self._config(locale))
+        scope = self._scope(source, locale, None)
+        return sa.select(SearchDocument.doc_key).where(tsv.op("@@")(wanted.op("&&")(scope)))
 
     def search(
         self,
@@ -325,39 +324,29 @@ class PostgresBackend:
         limit: int,
         offset: int,
     ) -> Ranked:
-        config = sa.func.supportdesk_tsconfig(
-            sa.literal(locale) if locale else SearchDocument.locale
-        )
+        config = self._config(locale)
         tsv = sa.literal_column("search_documents.tsv")
+        scope = self._scope(source, locale, facet)
         every = self._tsquery(terms, True, prefix_last, config)
         some = self._tsquery(terms, False, prefix_last, config)
-        candidates: list[int] = []
-        for condition in (tsv.op("@@")(every), tsv.op("@@")(some)):
-            if len(candidates) >= self.CANDIDATE_CAP:
-                break
-            query = self._candidates(source, locale, facet, condition)
-            if candidates:
-                query = query.where(SearchDocument.id.not_in(candidates))
-            candidates += db.session.scalars(
-                query.limit(self.CANDIDATE_CAP - len(candidates))
-            ).all()
+        candidates = dict.fromkeys(self._ids(every, scope, self.CANDIDATE_CAP))
+        if len(candidates) < self.CANDIDATE_CAP and len(terms) > 1:
+            for found in self._ids(some, scope, self.CANDIDATE_CAP):
+                if len(candidates) >= self.CANDIDATE_CAP:
+                    break
+                candidates.setdefault(found)
         if not candidates:
             return Ranked([], [], 0)
         total = len(candidates)
         if total >= self.CANDIDATE_CAP:
-            counted = (
-                self._candidates(source, locale, facet, tsv.op("@@")(some))
-                .limit(self.COUNT_CAP + 1)
-                .subquery()
-            )
-            total = db.session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
+            total = len(self._ids(some, scope, self.COUNT_CAP + 1))
         score = -(
             sa.func.ts_rank_cd(tsv, some)
             + sa.case((tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0)
         )
         rows = db.session.execute(
             sa.select(SearchDocument.doc_key, score.label("score"))
-            .where(SearchDocument.id.in_(candidates))
+            .where(SearchDocument.id.in_(list(candidates)))
             .order_by(sa.literal_column("score"), SearchDocument.doc_key)
             .offset(offset)
             .limit(limit)

@@ -48,10 +48,12 @@ POSTGRES_DDL = [
         GENERATED ALWAYS AS (
             setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(title, ''))), 'A') ||
             setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(tags, ''))), 'B') ||
-            setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(body, ''))), 'C')
+            setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(body, ''))), 'C') ||
+            setweight(to_tsvector('pg_catalog.simple', coalesce(scope, '')), 'D')
         ) STORED""",
     "CREATE INDEX IF NOT EXISTS ix_search_documents_tsv ON search_documents USING gin (tsv)",
-    "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms USING gin (term gin_trgm_ops)",
+    # GiST, not GIN: it answers "the nearest words to this one" (ORDER BY <->) from the index.
+    "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms USING gist (term gist_trgm_ops)",
 ]
 
 #: Names the ORM does not describe; migration checks leave them alone.
