@@ -122,7 +122,7 @@ def main() -> None:
             generate(size, rng)
             engine = timings(
                 [lambda q=q: searching.search_help(q["q"], q["lang"], log=False) for q in sample]
-            )  # noqa: E501
+            )
             like = timings(
                 [
                     lambda q=q: harness.like_ranking(q["q"], q["lang"])
