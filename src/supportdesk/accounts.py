@@ -70,6 +70,18 @@ def create_token(user: User, *, name: str = "", scope: str = "write") -> str:
     return token
 
 
+def revoke_tokens(user: User, token: str | None = None) -> int:
+    """Revoke one of the user's tokens (given in full) or, without one, all of them."""
+    query = sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if token is not None:
+        query = query.where(ApiToken.token_hash == hash_token(token))
+    rows = list(db.session.scalars(query))
+    for row in rows:
+        row.revoked_at = utcnow()
+    db.session.commit()
+    return len(rows)
+
+
 def user_for_token(token: str) -> User | None:
     row = db.session.scalar(
         sa.select(ApiToken).where(

@@ -6,7 +6,8 @@ same desk inside a marketplace's own Flask application, next to its routes and i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ class SupportDesk:
         self.plugins: PluginHost
         self.ticket_types: dict[str, TicketType] = {}
         self.search_sources: dict[str, Any] = {}
+        self.notification_channels: dict[str, Callable[[Any], None]] = {}
         if app is not None:
             self.init_app(app)
 
@@ -90,6 +92,7 @@ class SupportDesk:
             for _plugin, sources in self.plugins.call_startup("register_search_sources", app=app)
             for source in sources or ()
         }
+        self._register_notification_channels(app)
         self.plugins.call_startup("register_commands", cli=app.cli)
         self.plugins.call_startup("startup", app=app)
 
@@ -101,8 +104,36 @@ class SupportDesk:
                         f"ticket type {ttype.key!r} of plugin {plugin_name!r} is already "
                         f"registered by {self.ticket_types[ttype.key].plugin!r}"
                     )
-                ttype.plugin = plugin_name
-                self.ticket_types[ttype.key] = ttype
+                self.ticket_types[ttype.key] = dataclasses.replace(ttype, plugin=plugin_name)
+        for key, ttype in self.ticket_types.items():
+            self.ticket_types[key] = self._extended(ttype)
+
+    def _extended(self, ttype: TicketType) -> TicketType:
+        """``ttype`` with the extra fields other plugins add through ``extend_ticket_type``;
+        a copy, so a type object a plugin keeps at module level is never changed."""
+        fields = list(ttype.extra_fields)
+        for plugin_name, extra in self.plugins.call_startup(
+            "extend_ticket_type", ticket_type=ttype
+        ):
+            for spec in extra:
+                if any(existing.name == spec.name for existing in fields):
+                    raise ConfigurationError(
+                        f"plugin {plugin_name!r} adds field {spec.name!r} to ticket type "
+                        f"{ttype.key!r}, which already has one of that name"
+                    )
+                fields.append(spec)
+        return dataclasses.replace(ttype, extra_fields=fields)
+
+    def _register_notification_channels(self, app: Flask) -> None:
+        for plugin_name, channels in self.plugins.call_startup(
+            "register_notification_channels", app=app
+        ):
+            for channel, deliver in channels.items():
+                if channel == "email" or channel in self.notification_channels:
+                    raise ConfigurationError(
+                        f"notification channel {channel!r} of plugin {plugin_name!r} is taken"
+                    )
+                self.notification_channels[channel] = deliver
 
     def _register_blueprints(self, app: Flask, *, standalone: bool) -> None:
         from .web import make_desk_blueprint

@@ -28,6 +28,7 @@ def register_commands(app: Flask) -> None:
         demo_command,
         create_user_command,
         create_token_command,
+        revoke_token_command,
         plugins_command,
         db_group,
         worker_command,
@@ -152,6 +153,23 @@ def create_token_command(email: str, scope: str, name: str) -> None:
     if user is None:
         raise click.ClickException(f"no account for {email}")
     click.echo(create_token(user, scope=scope, name=name))
+
+
+@click.command("revoke-token")
+@click.argument("email")
+@click.option("--token", help="The token to revoke; without it every token of EMAIL is revoked.")
+@with_appcontext
+def revoke_token_command(email: str, token: str | None) -> None:
+    """Revoke API tokens of EMAIL (one, or all)."""
+    from .accounts import revoke_tokens
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    count = revoke_tokens(user, token)
+    if token and not count:
+        raise click.ClickException("no such active token for this account")
+    click.echo(f"{count} token(s) revoked.")
 
 
 @click.command("plugins")

@@ -46,8 +46,13 @@ DESK_DEFAULTS: dict[str, Any] = {
     "SUPPORTDESK_EXTRA_PLUGINS": [],
     # Re-raise a plugin's failure to load instead of reporting it and going on.
     "SUPPORTDESK_STRICT_PLUGINS": False,
+    # Failures in a row after which a plugin's event hooks and slots are skipped until the
+    # process restarts; 0 never pauses.
+    "SUPPORTDESK_PLUGIN_FAILURE_LIMIT": 5,
     "SUPPORTDESK_SELF_REGISTRATION": False,
     "SUPPORTDESK_LOGIN_RATE_LIMIT": "10 per minute",
+    # Requests to /api/v1 per token (or signed-in user), across every API operation.
+    "SUPPORTDESK_API_RATE_LIMIT": "120 per minute",
     # Werkzeug's password hashing method; tests choose a cheap one.
     "SUPPORTDESK_PASSWORD_HASH": "scrypt",
     "SUPPORTDESK_LANGUAGES": ["en", "fr"],

@@ -37,7 +37,17 @@ def menu_links(actor: User | None, request: Request) -> list[Link]:
                 endpoint="desk.staff.dashboard",
             )
         )
-    else:
+    if actor.is_admin:
+        links.append(
+            Link(
+                _l("Plugins"),
+                url_for("desk.admin.plugins"),
+                section="admin",
+                order=90,
+                endpoint="desk.admin.plugins",
+            )
+        )
+    if not actor.is_staff:
         links.append(
             Link(
                 _l("My cases"),

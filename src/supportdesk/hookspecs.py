@@ -6,16 +6,22 @@ removed or renamed within a major ``HOOKS_VERSION``.
 
 Failure isolation, hook by hook:
 
-* start-up hooks (``register_*``, ``startup``) run once; a raising plugin is reported by name and
-  skipped (strict mode re-raises);
+* start-up hooks (``register_*``, ``extend_ticket_type``, ``startup``) run once; a raising
+  plugin is reported by name and unregistered (strict mode re-raises);
 * event hooks (``ticket_opened``, ``ticket_changed``, ``message_added``) and page hooks
-  (``menu_links``, ``template_slot``) are isolated: a raising plugin is logged and skipped;
-* decision hooks (``permission_allowed``, ``score_ticket``, ``assign_ticket``, ``load_actor``,
-  ``suggest_articles``) raise: a wrong decision must not pass silently.
+  (``menu_links``, ``template_slot``, ``suggest_articles``, ``load_demo_content``) are
+  isolated: a raising plugin is logged and skipped. After
+  ``SUPPORTDESK_PLUGIN_FAILURE_LIMIT`` failures in a row (default 5), a plugin's event hooks and
+  slots are paused for the rest of the process, and the admin plugins page says so;
+* decision hooks (``permission_allowed``, ``score_ticket``, ``assign_ticket``, ``load_actor``)
+  raise: a wrong decision must not pass silently.
+
+``python -m supportdesk.hookdocs`` writes the reference page ``docs/hooks.md`` from this module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,10 +33,11 @@ if TYPE_CHECKING:
     from flask import Blueprint, Flask, Request
     from markupsafe import Markup
 
-    from .models import Message, Ticket, User
-    from .ticket_types import TicketType
+    from .models import Message, Outbox, Ticket, User
+    from .ticket_types import ExtraField, TicketType
 
-HOOKS_VERSION = "1.0"
+#: ``major.minor``: a minor step adds hooks or arguments; a major step may remove or rename one.
+HOOKS_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker("supportdesk")
 hookimpl = pluggy.HookimplMarker("supportdesk")
@@ -66,47 +73,97 @@ class Score:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SlotContent:
+    """Markup for a template slot; lower ``priority`` comes first (plain strings count as 100).
+    ``html`` is escaped unless it is ``Markup``."""
+
+    html: str | Markup
+    priority: int = 100
+
+
 # --- start-up --------------------------------------------------------------------------------
 
 
 @hookspec
 def register_blueprints(app: Flask) -> list[Blueprint]:
-    """Called once when the desk is set up. Return the plugin's blueprints; the core mounts them
-    under the desk's URL prefix. Name each blueprint after the plugin."""
+    """Called once while the desk is set up.
+
+    Return the plugin's blueprints; the core mounts them inside its ``desk`` blueprint (under the
+    desk's URL prefix), so endpoints read ``desk.<blueprint>.<view>``. Name each blueprint after
+    the plugin. Failure: reported by name, the plugin is unregistered (strict mode raises).
+    """
 
 
 @hookspec
 def register_ticket_types(app: Flask) -> list[TicketType]:
-    """Called once at set-up. Return the ticket types this plugin provides (see
-    :class:`supportdesk.ticket_types.TicketType`). A key already taken is a start-up error."""
+    """Called once at set-up.
+
+    Return the ticket types this plugin provides (see
+    :class:`supportdesk.ticket_types.TicketType`). A key already taken by another plugin is a
+    start-up error. Failure: reported by name, the plugin is unregistered (strict mode raises).
+    """
+
+
+@hookspec
+def extend_ticket_type(ticket_type: TicketType) -> list[ExtraField] | None:
+    """Called once per ticket type, after every plugin has registered its types.
+
+    Return extra fields to add to ``ticket_type`` (another plugin's type included), or None.
+    They are validated like the type's own fields; a name the type already has is a start-up
+    error. Failure: reported by name, the plugin is unregistered (strict mode raises).
+    """
 
 
 @hookspec
 def register_commands(cli: click.Group) -> None:
-    """Called once at set-up with the ``supportdesk`` command group; add the plugin's commands."""
+    """Called once at set-up with the ``supportdesk`` command group: add the plugin's commands
+    with ``cli.add_command``. The return value is ignored. Failure: reported by name, the plugin
+    is unregistered (strict mode raises)."""
 
 
 @hookspec
-def register_search_sources(app: Flask) -> None:
-    """Called once at set-up: register the plugin's documents with the core search service."""
+def register_search_sources(app: Flask) -> list[Any] | None:
+    """Called once at set-up. Return the plugin's :class:`supportdesk.search.SearchSource`
+    objects (a name and a function yielding its documents); ``supportdesk reindex`` rebuilds
+    them. Failure: reported by name, the plugin is unregistered (strict mode raises)."""
 
 
 @hookspec
 def register_migrations(app: Flask) -> Path | None:
-    """Called by ``supportdesk db …``. Return the folder of this plugin's Alembic revisions (its
-    own branch, labelled with the plugin's name), or None when it has no tables."""
+    """Called by ``supportdesk db …`` (never at start-up: tables appear only on ``db upgrade``).
+
+    Return the folder of this plugin's Alembic revisions (its own branch, whose first revision
+    carries the plugin's name as branch label), or None when it has no tables. Failure:
+    reported by name, the plugin is unregistered (strict mode raises).
+    """
+
+
+@hookspec
+def register_notification_channels(app: Flask) -> dict[str, Callable[[Outbox], None]] | None:
+    """Called once at set-up. Return ``{channel: deliver}``: ``supportdesk worker`` hands each
+    outbox row whose ``channel`` is one of these to ``deliver(row)``, outside any transaction.
+
+    ``deliver`` returns when the row is delivered; raising
+    :class:`supportdesk.mail.render.Undeliverable` gives the row up for good, and any other
+    exception retries it later with the outbox's back-off and attempt limit. Enqueue rows with
+    :func:`supportdesk.outbox.enqueue_to_address` (``channel=…``). Failure of the hook itself:
+    reported by name, the plugin is unregistered (strict mode raises).
+    """
 
 
 @hookspec
 def startup(app: Flask) -> None:
     """Called once after every plugin is registered. Check the plugin's configuration and raise
-    a clear error for a bad one: the desk then refuses to start."""
+    a clear error for a bad one. Failure: the desk refuses to start (strict mode) or runs
+    without the plugin, which the plugins page reports."""
 
 
 @hookspec
 def load_demo_content(app: Flask) -> None:
     """Called by ``supportdesk demo`` inside an application context, after the demo users exist:
-    add the plugin's sample content (articles, cases). Must be safe to run twice."""
+    add the plugin's sample content (articles, cases). Must be safe to run twice. Failure:
+    logged with the plugin's name and skipped."""
 
 
 # --- requests and pages ----------------------------------------------------------------------
@@ -114,32 +171,47 @@ def load_demo_content(app: Flask) -> None:
 
 @hookspec(firstresult=True)
 def load_actor(request: Request) -> User | None:
-    """Called on each request with no signed-in desk user, first result wins. A host
-    marketplace maps its own signed-in user to a desk :class:`~supportdesk.models.User` here
-    (find or create it, e.g. by ``external_id``); return None to leave the visitor anonymous."""
+    """Called on each request with no signed-in desk user; the first non-None result wins.
+
+    A host marketplace maps its own signed-in user to a desk :class:`~supportdesk.models.User`
+    here (find or create it, e.g. by ``external_id``); return None to leave the visitor
+    anonymous. Failure: raises (the request fails rather than guess who the visitor is).
+    """
 
 
 @hookspec
 def menu_links(actor: User | None, request: Request) -> list[Link]:
-    """Called for every page. Return navigation links for this actor (anonymous is None)."""
+    """Called for every page. Return navigation :class:`Link` objects for this actor (anonymous
+    is None); they are grouped by ``section`` and sorted by ``order``. Failure: logged with the
+    plugin's name and skipped."""
 
 
 @hookspec
-def template_slot(slot: str, context: dict[str, Any]) -> list[str | Markup] | None:
-    """Called when a core page renders the named slot (``seller_home``, ``case_sidebar``,
-    ``staff_sidebar``, ``article_footer``, …). Strings are escaped; return ``Markup`` to insert
-    HTML. Results from all plugins are joined."""
+def template_slot(slot: str, context: dict[str, Any]) -> list[str | Markup | SlotContent] | None:
+    """Called when a core page renders a named slot; return None for slots you do not fill.
+
+    Slots and their ``context``: ``seller_home`` (``actor``), ``case_sidebar`` (``ticket``,
+    ``actor``, ``staff``: True on the staff workspace), ``staff_sidebar`` (``actor``,
+    ``queues``: each queue's ``open``, ``overdue`` and ``due_soon`` counts),
+    ``article_footer`` (``article``), ``footer`` (nothing). Return a list (or one item) of
+    strings (escaped), ``Markup`` (inserted as HTML), :class:`SlotContent` or ``(priority,
+    markup)`` tuples; every plugin's pieces are sorted by priority, lowest first (default 100).
+    Failure: logged with the plugin's name and skipped; paused after repeated failures.
+    """
 
 
 @hookspec
 def permission_allowed(actor: User | None, action: str, obj: Any) -> bool | None:
     """Asked by :func:`supportdesk.permissions.may`. True allows, None abstains, and any False
-    denies whatever the others say. With no True, the core's own rule decides."""
+    denies whatever the others say. With no True, the core's own rule decides. Failure: raises
+    (a permission is never granted by accident)."""
 
 
 @hookspec
 def suggest_articles(text: str, locale: str, limit: int) -> list[Suggestion]:
-    """Asked while a seller writes a case: return up to ``limit`` help articles for ``text``."""
+    """Asked while a seller writes a case: return up to ``limit`` :class:`Suggestion` objects
+    for ``text`` in ``locale``; every plugin's answers are merged, best score first, each URL
+    once. Failure: logged with the plugin's name and skipped (suggestions are only a help)."""
 
 
 # --- case events, after the commit -----------------------------------------------------------
@@ -147,18 +219,24 @@ def suggest_articles(text: str, locale: str, limit: int) -> list[Suggestion]:
 
 @hookspec
 def ticket_opened(ticket: Ticket) -> None:
-    """Called after a new case is committed."""
+    """Called after a new case is committed. The return value is ignored; to write, open your
+    own transaction (:func:`supportdesk.database.write_transaction`). Failure: logged with the
+    plugin's name and skipped, never a lost case; paused after repeated failures."""
 
 
 @hookspec
 def ticket_changed(ticket: Ticket, changes: dict[str, tuple[Any, Any]], actor: User | None) -> None:
     """Called after a change to a case is committed; ``changes`` maps each changed field to
-    ``(old, new)``."""
+    ``(old, new)`` and ``actor`` is who made it (None for the system). The return value is
+    ignored. Failure: logged with the plugin's name and skipped; paused after repeated
+    failures."""
 
 
 @hookspec
 def message_added(ticket: Ticket, message: Message) -> None:
-    """Called after a reply or an internal note is committed (check ``message.internal``)."""
+    """Called after a reply or an internal note is committed (check ``message.internal``).
+    The return value is ignored. Failure: logged with the plugin's name and skipped; paused
+    after repeated failures."""
 
 
 # --- decisions -------------------------------------------------------------------------------
@@ -166,10 +244,13 @@ def message_added(ticket: Ticket, message: Message) -> None:
 
 @hookspec
 def score_ticket(ticket: Ticket) -> list[Score]:
-    """Called when a case is opened, before the commit: return risk signals; all are kept."""
+    """Called when a case is opened, before the commit: return :class:`Score` risk signals; the
+    points of all plugins add up on the case and staff see every reason. Failure: raises (the
+    case is not opened)."""
 
 
 @hookspec(firstresult=True)
 def assign_ticket(ticket: Ticket) -> User | None:
-    """Called when a case is opened, before the commit; first result wins. Return the agent to
-    assign, or None to leave the case unassigned in its queue."""
+    """Called when a case is opened, before the commit; the first non-None result wins. Return
+    the agent to assign, or None to leave the case unassigned in its queue. Failure: raises
+    (the case is not opened)."""

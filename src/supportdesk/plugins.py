@@ -4,6 +4,10 @@ Plugins come from the ``supportdesk.plugins`` entry-point group (the built-in on
 ``SUPPORTDESK_EXTRA_PLUGINS`` (import paths). ``SUPPORTDESK_PLUGINS`` (allow list) and
 ``SUPPORTDESK_DISABLED_PLUGINS`` (deny list) choose among them. A plugin that fails to import or
 to register is reported by name and skipped; with ``SUPPORTDESK_STRICT_PLUGINS`` it is raised.
+
+A plugin whose event hooks or slots keep raising is paused (those hooks are skipped) after
+``SUPPORTDESK_PLUGIN_FAILURE_LIMIT`` failures in a row, for the life of the process: one broken
+plugin must not fill the log on every page and every case. A success resets the count.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import difflib
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -21,8 +27,11 @@ import pluggy
 from flask import Flask, current_app
 
 from . import hookspecs
+from .config import parse_env_value
 
 ENTRY_POINT_GROUP = "supportdesk.plugins"
+#: Isolated hooks that count towards pausing a plugin that keeps failing.
+PAUSABLE_HOOKS = frozenset({"ticket_opened", "ticket_changed", "message_added", "template_slot"})
 log = logging.getLogger(__name__)
 
 
@@ -42,12 +51,37 @@ class PluginInfo:
     blueprints: list[str] = field(default_factory=list)
     error: str | None = None
     disabled: bool = False
+    # Failures in a row of each event hook and slot (``template_slot:<slot>``), the last
+    # error, and whether its event hooks and slots are paused.
+    failures_in_a_row: dict[str, int] = field(default_factory=dict)
+    last_error: str | None = None
+    paused: bool = False
 
     @property
     def status(self) -> str:
         if self.disabled:
             return "disabled"
         return "failed" if self.error else "loaded"
+
+    @property
+    def failures(self) -> int:
+        """The longest current run of failures of one of its event hooks or slots."""
+        return max(self.failures_in_a_row.values(), default=0)
+
+    @property
+    def health(self) -> str:
+        """``ok``, or why its event hooks and slots are skipped in this process."""
+        if self.paused:
+            return f"paused after {self.failures} failures: last error {self.last_error}"
+        return "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **vars(self),
+            "failures": self.failures,
+            "status": self.status,
+            "health": self.health,
+        }
 
 
 class PluginHost:
@@ -59,6 +93,8 @@ class PluginHost:
         self.pm = pluggy.PluginManager("supportdesk")
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        self.failure_limit = int(app.config["SUPPORTDESK_PLUGIN_FAILURE_LIMIT"] or 0)
+        self._health_lock = threading.Lock()
 
     @property
     def hook(self) -> Any:
@@ -156,18 +192,45 @@ class PluginHost:
 
     def call_isolated(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call every implementation of a hook on its own: one that raises is logged with its
-        plugin's name and skipped, and the others still run. Returns the non-None results."""
+        plugin's name and skipped, and the others still run. Returns the non-None results.
+
+        For event hooks and slots, a plugin paused after too many failures is not called."""
         caller = getattr(self.pm.hook, hook_name)
+        # A slot is counted on its own: a plugin failing on one page and quiet on the others
+        # must not reset its own count with every page footer.
+        counter = f"{hook_name}:{kwargs['slot']}" if hook_name == "template_slot" else hook_name
+        counted = hook_name in PAUSABLE_HOOKS
         results = []
         for impl in reversed(caller.get_hookimpls()):
+            info = self.infos.get(impl.plugin_name)
+            if counted and info is not None and info.paused:
+                continue
             try:
                 result = impl.function(*[kwargs[arg] for arg in impl.argnames])
-            except Exception:
+            except Exception as exc:
                 log.exception("plugin %s failed in hook %s", impl.plugin_name, hook_name)
+                if counted and info is not None:
+                    self._count_failure(info, counter, exc)
                 continue
+            if counted and info is not None and info.failures_in_a_row.get(counter):
+                with self._health_lock:
+                    info.failures_in_a_row[counter] = 0
             if result is not None:
                 results.append(result)
         return results
+
+    def _count_failure(self, info: PluginInfo, counter: str, exc: Exception) -> None:
+        with self._health_lock:
+            info.failures_in_a_row[counter] = info.failures_in_a_row.get(counter, 0) + 1
+            info.last_error = f"{counter}: {type(exc).__name__}: {exc}"
+            if self.failure_limit and info.failures >= self.failure_limit and not info.paused:
+                info.paused = True
+                log.error(
+                    "plugin %s paused after %d failures in a row: its event hooks and slots "
+                    "are skipped until the desk restarts",
+                    info.name,
+                    info.failures,
+                )
 
     def call_startup(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a start-up hook plugin by plugin: a plugin that raises is reported and
@@ -196,6 +259,23 @@ class PluginHost:
 def plugin_host(app: Flask | None = None) -> PluginHost:
     """The plugin host of ``app`` (default: the current application)."""
     return (app or current_app).extensions["supportdesk"].plugins
+
+
+def plugin_config(
+    app: Flask, name: str, defaults: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The settings of plugin ``name``: ``defaults``, then ``app.config["SUPPORTDESK_PLUGIN_<NAME>"]``
+    (a dict), then one environment variable per key, ``SUPPORTDESK_PLUGIN_<NAME>_<KEY>``, so
+    secrets stay out of configuration files. An environment value is kept as a string when the
+    setting is a string or None (a secret of digits stays a string), else read as JSON."""
+    prefix = f"SUPPORTDESK_PLUGIN_{name.upper()}"
+    settings = {**(defaults or {}), **(app.config.get(prefix) or {})}
+    for key in list(settings):
+        raw = os.environ.get(f"{prefix}_{key.upper()}")
+        if raw is not None:
+            plain = settings[key] is None or isinstance(settings[key], str)
+            settings[key] = raw if plain else parse_env_value(raw)
+    return settings
 
 
 def hook() -> Any:

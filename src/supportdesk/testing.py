@@ -1,11 +1,36 @@
 """Test fixtures for the desk and for plugin authors, offered as a pytest plugin.
 
 Installed with the package (entry point ``pytest11``), so a plugin's own test suite gets them
-without a conftest: ``make_app``, ``app``, ``client``, ``seller``, ``other_seller``, ``agent``,
-``admin``, ``login`` and ``register_plugin``.
+without a conftest. Each test gets a fresh database: a new SQLite file, or, when
+``SUPPORTDESK_TEST_DATABASE_URL`` is set, that PostgreSQL database, emptied after the test.
 
-Each test gets a fresh database: a new SQLite file, or, when ``SUPPORTDESK_TEST_DATABASE_URL``
-is set, the PostgreSQL database emptied after the test.
+Fixtures:
+
+``make_app(plugins=[...], create_tables=True, **config)``
+    Build a desk (strict plugins, CSRF and rate limits off) with extra configuration; the
+    modules or objects in ``plugins`` are registered beside the installed plugins; with
+    ``create_tables=False`` the database is left empty, to test migrations.
+``app``
+    A desk with the installed plugins, its application context open for the whole test.
+``client``
+    ``app.test_client()``; each request starts with an empty ``g``, as in a real server.
+``make_user(role="seller", email=None, password=..., queues=(), **fields)``
+    Create an account (``role``: ``seller``, ``agent`` or ``admin``).
+``seller``, ``other_seller``, ``agent`` (member of every queue), ``admin``
+    Ready-made accounts.
+``login(client, user)``
+    Sign ``user`` in on ``client`` without the form; returns the client.
+``register_plugin(plugin, ..., **config)``
+    ``make_app`` with these plugins loaded: the usual start of a plugin's own test.
+
+Example, in a plugin package's tests::
+
+    import my_plugin
+
+    def test_my_page(register_plugin, login, make_user):
+        app = register_plugin(my_plugin, SUPPORTDESK_PLUGIN_MY_PLUGIN={"level": 2})
+        client = login(app.test_client(), make_user())
+        assert client.get("/my-plugin/").status_code == 200
 """
 
 from __future__ import annotations

@@ -13,15 +13,19 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from .accounts import current_user
+from .api import is_api_request, problem
 from .hookspecs import Link
 from .i18n import LANGUAGE_NAMES, languages
 from .plugins import plugin_host
 
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+DEFAULT_SLOT_PRIORITY = 100
 
 
 def make_desk_blueprint(app: Flask, *, standalone: bool) -> Blueprint:
     """Build the parent blueprint ``desk``; every desk endpoint is ``desk.<blueprint>.<view>``."""
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .core import bp as core_bp
     from .downloads import bp as files_bp
@@ -29,7 +33,7 @@ def make_desk_blueprint(app: Flask, *, standalone: bool) -> Blueprint:
     from .staff import bp as staff_bp
 
     desk = Blueprint("desk", __name__, static_folder="static", static_url_path="/_desk/static")
-    for child in (core_bp, auth_bp, seller_bp, staff_bp, files_bp):
+    for child in (core_bp, auth_bp, seller_bp, staff_bp, admin_bp, files_bp, api_bp):
         desk.register_blueprint(child)
     # Standalone, the desk owns the whole application (its 404 for unknown URLs included);
     # mounted, it answers only for its own pages and leaves the host's alone.
@@ -60,13 +64,26 @@ def menu() -> dict[str, list[Link]]:
 
 
 def slot(name: str, **context: Any) -> Markup:
-    """Render a named template slot: every plugin's contribution, escaped unless Markup."""
-    parts = plugin_host().call_isolated("template_slot", slot=name, context=context)
-    return Markup("").join(
-        escape(piece)
-        for result in parts
+    """Render a named template slot: every plugin's pieces by priority (lowest first, stable),
+    each escaped unless Markup."""
+    results = plugin_host().call_isolated("template_slot", slot=name, context=context)
+    pieces = [
+        slot_piece(piece)
+        for result in results
         for piece in (result if isinstance(result, list) else [result])
-    )
+    ]
+    return Markup("").join(escape(html) for _priority, html in sorted(pieces, key=lambda p: p[0]))
+
+
+def slot_piece(piece: Any) -> tuple[int, Any]:
+    """``(priority, html)`` of one slot piece: a string, a ``(priority, html)`` tuple or an
+    object with ``html`` and ``priority`` (:class:`~supportdesk.hookspecs.SlotContent`)."""
+    if isinstance(piece, tuple):
+        priority, html = piece
+        return int(priority), html
+    if hasattr(piece, "priority") and hasattr(piece, "html"):
+        return int(piece.priority), piece.html
+    return DEFAULT_SLOT_PRIORITY, piece
 
 
 def page_context() -> dict[str, Any]:
@@ -133,7 +150,7 @@ ERROR_TEXTS = {
 }
 
 
-def render_error(error: Exception) -> tuple[str, int, dict[str, str]]:
+def render_error(error: Exception) -> Response | tuple[str, int, dict[str, str]]:
     code = error.code if isinstance(error, HTTPException) and error.code else 500
     code = code if code in ERROR_TITLES else 500
     headers: dict[str, str] = {}
@@ -145,6 +162,8 @@ def render_error(error: Exception) -> tuple[str, int, dict[str, str]]:
         current_app.logger.exception(
             "unhandled error", exc_info=getattr(error, "original_exception", error)
         )
+    if is_api_request():
+        return problem(code, ERROR_TITLES[code](), headers=headers)
     html = render_template(
         "desk/error.html", code=code, title=ERROR_TITLES[code](), text=ERROR_TEXTS[code]()
     )

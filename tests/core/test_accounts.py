@@ -180,3 +180,27 @@ def test_create_user_and_create_token_commands(app):
     ).get_data(as_text=True)
     missing = runner.invoke(args=["create-token", "nobody@shop.example"])
     assert missing.exit_code != 0 and "no account" in missing.output
+
+
+def test_revoke_token_command(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["create-user", "t@shop.example", "--password", "pw-long-enough"])
+    first = runner.invoke(args=["create-token", "t@shop.example"]).output.strip()
+    second = runner.invoke(args=["create-token", "t@shop.example"]).output.strip()
+    client = app.test_client()
+    assert "t@shop.example" in client.get(
+        "/", headers={"Authorization": f"Bearer {first}"}
+    ).get_data(as_text=True)
+    assert runner.invoke(args=["revoke-token", "t@shop.example", "--token", first]).exit_code == 0
+    assert "t@shop.example" not in client.get(
+        "/", headers={"Authorization": f"Bearer {first}"}
+    ).get_data(as_text=True)
+    assert "t@shop.example" in client.get(
+        "/", headers={"Authorization": f"Bearer {second}"}
+    ).get_data(as_text=True)
+    assert "1 token(s) revoked." in runner.invoke(args=["revoke-token", "t@shop.example"]).output
+    assert "t@shop.example" not in client.get(
+        "/", headers={"Authorization": f"Bearer {second}"}
+    ).get_data(as_text=True)
+    unknown = runner.invoke(args=["revoke-token", "t@shop.example", "--token", "sdk_nope"])
+    assert unknown.exit_code != 0

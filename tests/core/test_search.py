@@ -113,7 +113,12 @@ def add(key, title, body, locale):
 def test_a_common_stem_keeps_a_positive_weight(app):
     add("a-refunds", "Remboursement", "Comment faire.", "fr")
     for i in range(4):
-        add(f"b-{i}", f"Autre {i}", "rembourser remboursé remboursée remboursez remboursements", "fr")
+        add(
+            f"b-{i}",
+            f"Autre {i}",
+            "rembourser remboursé remboursée remboursez remboursements",
+            "fr",
+        )
     assert search.search("t", "remboursement", locale="fr").keys[0] == "a-refunds"
 
 

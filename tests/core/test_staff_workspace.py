@@ -282,7 +282,7 @@ def test_only_the_allowed_status_moves_are_offered(client, login, seller, agent)
     assert buttons == ["open", "closed"]
     response = client.post(f"/staff/cases/{ticket.ref}/status", data={"status": "waiting"})
     assert response.status_code == 400
-    assert "A resolved case cannot become waiting." in response.get_data(as_text=True)
+    assert "A resolved case cannot become waiting on the seller." in response.get_data(as_text=True)
     response = client.post(f"/staff/cases/{ticket.ref}/status", data={"status": "closed"})
     assert response.status_code == 302
     db.session.expire_all()

@@ -61,3 +61,7 @@ def problem(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+# The modules below add their hooks and routes to ``bp``.
+from . import auth, openapi, tickets  # noqa: E402, F401

@@ -1,5 +1,8 @@
 """The outbox worker: takes due rows under a lease, sends them over SMTP, records each outcome.
 
+Rows of another ``channel`` than ``email`` go to the deliver function a plugin registered for
+that channel (``register_notification_channels``), with the same lease, retries and back-off.
+
 Taking rows is one short write transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
 on several hosts never take the same row; ``BEGIN IMMEDIATE`` on SQLite) that stamps them with a
 lease (``locked_until``, ``locked_by``) and commits before anything is sent. Right before a row
@@ -169,17 +172,17 @@ class OutboxWorker:
         """Take up to ``batch`` due rows and send them; returns how many were taken."""
         connection = SmtpConnection()
         row_ids = self.claim()
+        smtp_down: str | None = None  # once the server is unreachable, mail rows wait their turn
         try:
             for position, row_id in enumerate(row_ids):
                 if self.stopping:
                     self.release(row_ids[position:])
                     break
                 try:
-                    self._deliver(row_id, connection)
+                    self._deliver(row_id, connection, smtp_down)
                 except SmtpUnavailable as exc:
-                    for waiting in row_ids[position:]:
-                        self._record(self._retry(waiting, str(exc)))
-                    break
+                    smtp_down = str(exc)
+                    self._record(self._retry(row_id, smtp_down))
         finally:
             connection.close()
         return len(row_ids)
@@ -239,12 +242,18 @@ class OutboxWorker:
                 == 1
             )
 
-    def _deliver(self, row_id: int, connection: SmtpConnection) -> None:
+    def _deliver(self, row_id: int, connection: SmtpConnection, smtp_down: str | None) -> None:
         if not self._renew(row_id):
             self._record(Outcome(row_id, "?", "?", "skipped", "taken over by another worker"))
             return
         row = db.session.get(Outbox, row_id)
         if row is None:
+            return
+        if row.channel != "email":
+            self._deliver_on_channel(row)
+            return
+        if smtp_down is not None:
+            self._record(self._retry(row_id, smtp_down))
             return
         kind, recipient = row.kind, row.recipient
         try:
@@ -261,17 +270,40 @@ class OutboxWorker:
             log.exception("outbox row %s could not be rendered", row_id)
             self._record(self._retry(row_id, f"{type(exc).__name__}: {exc}"))
         else:
-            with write_transaction():
-                self._update(
-                    Outbox.id == row_id,
-                    status=SENT,
-                    sent_at=self.clock(),
-                    attempts=Outbox.attempts + 1,
-                    last_error=None,
-                    locked_until=None,
-                    locked_by=None,
-                )
-            self._record(Outcome(row_id, kind, recipient, "sent"))
+            self._mark_sent(row_id, kind, recipient)
+
+    def _deliver_on_channel(self, row: Outbox) -> None:
+        """Hand ``row`` to its channel's deliver function, outside any transaction: a detached
+        copy, so the plugin can read it without holding the database."""
+        row_id, kind, recipient = row.id, row.kind, row.recipient
+        deliver = current_app.extensions["supportdesk"].notification_channels.get(row.channel)
+        db.session.expunge(row)
+        db.session.commit()
+        if deliver is None:
+            self._record(self._fail(row_id, f"no plugin delivers channel {row.channel!r}", True))
+            return
+        try:
+            deliver(row)
+        except Undeliverable as exc:
+            self._record(self._fail(row_id, str(exc), permanent=True))
+        except Exception as exc:
+            log.warning("outbox row %s on channel %s failed: %s", row_id, row.channel, exc)
+            self._record(self._retry(row_id, f"{type(exc).__name__}: {exc}"))
+        else:
+            self._mark_sent(row_id, kind, recipient)
+
+    def _mark_sent(self, row_id: int, kind: str, recipient: str) -> None:
+        with write_transaction():
+            self._update(
+                Outbox.id == row_id,
+                status=SENT,
+                sent_at=self.clock(),
+                attempts=Outbox.attempts + 1,
+                last_error=None,
+                locked_until=None,
+                locked_by=None,
+            )
+        self._record(Outcome(row_id, kind, recipient, "sent"))
 
     def _retry(self, row_id: int, error: str) -> Outcome:
         return self._fail(row_id, error, permanent=False)

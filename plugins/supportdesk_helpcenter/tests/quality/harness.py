@@ -48,7 +48,16 @@ def like_ranking(query: str, lang: str) -> list[str]:
     if not words:
         return []
     hits = [
-        sa.case((sa.or_(sa.func.lower(Article.title).like(f"%{w}%"), sa.func.lower(Article.body).like(f"%{w}%")), 1), else_=0)
+        sa.case(
+            (
+                sa.or_(
+                    sa.func.lower(Article.title).like(f"%{w}%"),
+                    sa.func.lower(Article.body).like(f"%{w}%"),
+                ),
+                1,
+            ),
+            else_=0,
+        )
         for w in words
     ]
     matched = sum(hits[1:], hits[0]).label("matched")
@@ -65,7 +74,9 @@ def ndcg(ranking: list[str], relevant: list[str], k: int = 10) -> float:
     """Graded: the first relevant slug counts 2, the others 1."""
     gains = {slug: (2 if i == 0 else 1) for i, slug in enumerate(relevant)}
     dcg = sum(gains.get(slug, 0) / math.log2(pos + 2) for pos, slug in enumerate(ranking[:k]))
-    ideal = sum(g / math.log2(pos + 2) for pos, g in enumerate(sorted(gains.values(), reverse=True)[:k]))
+    ideal = sum(
+        g / math.log2(pos + 2) for pos, g in enumerate(sorted(gains.values(), reverse=True)[:k])
+    )
     return dcg / ideal if ideal else 0.0
 
 
@@ -78,7 +89,9 @@ def evaluate(rank: Callable[[str, str], list[str]], queries: list[dict]) -> Scor
         gains += ndcg(ranking, item["relevant"])
         per_kind[item["kind"]].append(hit)
         if not hit:
-            misses.append(f'{item["lang"]} {item["kind"]:<10} {item["q"]!r} → {ranking[:3]} (wanted {item["relevant"]})')
+            misses.append(
+                f"{item['lang']} {item['kind']:<10} {item['q']!r} → {ranking[:3]} (wanted {item['relevant']})"
+            )
     count = len(queries)
     by_kind = {kind: sum(v) / len(v) for kind, v in sorted(per_kind.items())}
     return Scores(hits / count, gains / count, by_kind, misses)
@@ -92,7 +105,9 @@ def report(engine: Scores, baseline: Scores, count: int, backend: str) -> str:
         f"{'nDCG@10':<12}{engine.ndcg10:>10.3f}{baseline.ndcg10:>10.3f}",
     ]
     for kind in engine.by_kind:
-        lines.append(f"{'hit@3 ' + kind:<24}{engine.by_kind[kind]:>10.3f}{baseline.by_kind.get(kind, 0):>10.3f}")
+        lines.append(
+            f"{'hit@3 ' + kind:<24}{engine.by_kind[kind]:>10.3f}{baseline.by_kind.get(kind, 0):>10.3f}"
+        )
     lines.append(f"engine misses ({len(engine.misses)}):")
     lines += [f"  {m}" for m in engine.misses]
     return "\n".join(lines)
