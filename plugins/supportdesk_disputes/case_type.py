@@ -78,6 +78,7 @@ def clean_decision(value: Any) -> str:
 def dispute_type() -> TicketType:
     return TicketType(
         key=TYPE_KEY,
+        own_intake=True,
         label=_l("Feedback dispute"),
         queue=QUEUE,
         queue_label=_l("Feedback disputes"),

@@ -61,6 +61,9 @@ class TicketType:
     label: str | LazyString
     queue: str
     form_class: type | None = None
+    # Opened only through the plugin's own guided form (its eligibility rules live there):
+    # the JSON API and other generic entry points refuse it.
+    own_intake: bool = False
     # The queue's name as people read it (translated); the first type naming it wins.
     queue_label: str | LazyString | None = None
     extra_fields: list[ExtraField] = field(default_factory=list)

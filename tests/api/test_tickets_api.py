@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -64,11 +65,13 @@ def test_invalid_cases_are_validation_errors(client, seller, bearer):
     assert set(body["errors"]) == {"type"}
     # The type validates its own extra fields.
     body = problem(
-        client.post("/api/v1/tickets", json={**NEW, "type": "feedback_dispute"}, headers=headers),
+        client.post(
+            "/api/v1/tickets", json={**NEW, "fields": {"topic": "no-such-topic"}}, headers=headers
+        ),
         422,
         "validation-error",
     )
-    assert {"rating", "reason"} <= set(body["errors"])
+    assert set(body["errors"]) == {"topic"}
     body = problem(
         client.post("/api/v1/tickets", json={**NEW, "fields": {"unknown": "x"}}, headers=headers),
         422,
@@ -243,3 +246,19 @@ def test_unknown_addresses_are_404_problems(client, seller, bearer, path):
 
 def test_a_wrong_method_is_a_405_problem(client, seller, bearer):
     problem(client.delete("/api/v1/tickets", headers=bearer(seller)), 405, "method-not-allowed")
+
+
+def test_types_with_their_own_guided_form_cannot_be_opened_through_the_api(app, client, seller):
+    from supportdesk.accounts import create_token
+
+    token = create_token(seller)
+    for type_key in ("fraud_report", "guarantee_claim", "feedback_dispute"):
+        response = client.post(
+            "/api/v1/tickets",
+            json={"type": type_key, "subject": "Skip the rules", "body": "please"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 422
+        assert "type" in response.get_json()["errors"]
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "fraud_report" not in json.dumps(document)

@@ -162,7 +162,10 @@ def schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["type", "subject", "body"],
             "properties": {
-                "type": {"type": "string", "enum": sorted(ticket_types())},
+                "type": {
+                    "type": "string",
+                    "enum": sorted(k for k, t in ticket_types().items() if not t.own_intake),
+                },
                 "subject": {"type": "string", "minLength": 1, "maxLength": 300},
                 "body": {"type": "string", "minLength": 1, "maxLength": 20_000},
                 "fields": {

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Status, Ticket
 from ..pagination import SortKey, keyset_page
 from ..permissions import may, visible_tickets
+from ..ticket_types import ticket_types
 from . import bp, problem
 from .auth import rate_limited
 from .errors import not_found, validation_error
@@ -110,6 +111,9 @@ def create_ticket() -> Response | tuple[Response, int, dict[str, str]]:
     elif has_nul(fields):
         errors["fields"] = _("This value is not valid.")
     key = _idempotency_key()
+    ttype = ticket_types().get(type_key or "")
+    if ttype is not None and ttype.own_intake:
+        errors["type"] = _("This kind of case is opened through its own form on the desk.")
     raise_if(errors)
     ticket = service.open_ticket(
         seller=current_user,

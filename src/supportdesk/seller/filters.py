@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import LazyString
+from flask_babel import LazyString, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from ..models import Status, Ticket
@@ -39,7 +39,7 @@ class CaseFilter:
 FILTERS: dict[str, CaseFilter] = {
     f.key: f
     for f in (
-        CaseFilter("all", _l("All"), _l("You have no cases yet.")),
+        CaseFilter("all", lazy_pgettext("cases", "All"), _l("You have no cases yet.")),
         CaseFilter(
             "open",
             _l("Open"),
@@ -60,7 +60,7 @@ FILTERS: dict[str, CaseFilter] = {
         ),
         CaseFilter(
             "closed",
-            _l("Closed"),
+            lazy_pgettext("cases", "Closed"),
             _l("You have no resolved or closed cases."),
             lambda: Ticket.status.in_(FINISHED),
         ),

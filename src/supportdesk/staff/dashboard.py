@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import format_skeleton
 from flask import render_template
-from flask_babel import format_date, format_decimal, get_locale, ngettext
+from flask_babel import format_date, format_decimal, get_locale, ngettext, pgettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import InstrumentedAttribute
@@ -183,8 +183,8 @@ def _charts(
             ),
             day_labels,
             [
-                charts.Series(_("Opened"), opened, charts.BLUE),
-                charts.Series(_("Resolved"), resolved, charts.GREEN),
+                charts.Series(pgettext("cases per day", "Opened"), opened, charts.BLUE),
+                charts.Series(pgettext("cases per day", "Resolved"), resolved, charts.GREEN),
             ],
             value_axis=_("Cases"),
         ),
