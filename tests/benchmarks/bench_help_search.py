@@ -19,6 +19,7 @@ from supportdesk.extensions import db
 from supportdesk.models import SearchDocument, SearchTerm, utcnow
 from supportdesk.search import backend
 from supportdesk.search.analysis import words
+from supportdesk.search.backends import scope_text
 from supportdesk_helpcenter import files, searching
 from supportdesk_helpcenter.articles import SOURCE
 from supportdesk_helpcenter.models import Article
@@ -92,6 +93,7 @@ def generate(count: int, rng: random.Random) -> None:
                     "tags": "",
                     "body": prepare(body, locale),
                     "facet": "generated",
+                    "scope": scope_text(SOURCE, locale, "generated"),
                     "terms": " ".join(sorted(distinct)),
                     "updated_at": now,
                 }
@@ -120,6 +122,13 @@ def main() -> None:
         app = benchmark_app(f"help-{size}")
         with app.test_request_context():
             generate(size, rng)
+            answered = sum(
+                1 for q in sample if searching.search_help(q["q"], q["lang"], log=False).hits
+            )
+            print(f"\n{size:,} articles: {answered} of {len(sample)} sampled queries have results")
+            assert answered >= 0.8 * len(sample), (
+                "the generated index does not answer: the benchmark would time nothing"
+            )
             engine = timings(
                 [lambda q=q: searching.search_help(q["q"], q["lang"], log=False) for q in sample]
             )

@@ -292,10 +292,16 @@ class PostgresBackend:
 
     def _ids(self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int) -> list[int]:
         tsv = sa.literal_column("search_documents.tsv")
-        query = (
-            sa.select(SearchDocument.id).where(tsv.op("@@")(wanted.op("&&")(scope))).limit(limit)
+        # OFFSET 0 keeps the planner from seeing the LIMIT inside: with it, a word it thinks
+        # common makes it read rows until enough match, which is every row when none does.
+        # Fenced, the GIN index answers, however rare the word.
+        matches = (
+            sa.select(SearchDocument.id)
+            .where(tsv.op("@@")(wanted.op("&&")(scope)))
+            .offset(0)
+            .subquery()
         )
-        return list(db.session.scalars(query))
+        return list(db.session.scalars(sa.select(matches.c.id).limit(limit)))
 
     def has_term(self, source: str, locale: str | None, word: str) -> bool:
         """True when some document holds the word once stemmed (so it is no typo)."""
