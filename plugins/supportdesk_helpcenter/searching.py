@@ -22,6 +22,7 @@ from .rendering import plain_text
 
 SNIPPET_WORDS = 32
 _TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass
@@ -51,21 +52,30 @@ def _wanted(words: list[str], locale: str) -> set[str]:
     return set(stem(words, locale)) | set(words)
 
 
-def _is_wanted(token: str, wanted: set[str], locale: str) -> bool:
-    folded = fold(token)
-    return folded in wanted or stem([folded], locale)[0] in wanted
+class _Matcher:
+    """Says whether a word of the text is one the query asked for, folding and stemming each
+    distinct word once (snippets look at every word of an article)."""
+
+    def __init__(self, wanted: set[str], locale: str):
+        self.wanted, self.locale, self.known = wanted, locale, {}
+
+    def __call__(self, token: str) -> bool:
+        found = self.known.get(token)
+        if found is None:
+            folded = fold(token)
+            found = self.known[token] = (
+                folded in self.wanted or stem([folded], self.locale)[0] in self.wanted
+            )
+        return found
 
 
-def highlight(text: str, wanted: set[str], locale: str) -> Markup:
+def highlight(text: str, wanted: set[str], locale: str, matcher: _Matcher | None = None) -> Markup:
     """Escape ``text`` and wrap the query's words in <mark>."""
+    is_wanted = matcher or _Matcher(wanted, locale)
     parts = []
     for token in _TOKEN.findall(text):
         if token[0].isalnum() or token[0] == "_":
-            parts.append(
-                Markup("<mark>%s</mark>") % token
-                if _is_wanted(token, wanted, locale)
-                else escape(token)
-            )
+            parts.append(Markup("<mark>%s</mark>") % token if is_wanted(token) else escape(token))
         else:
             parts.append(escape(token))
     return Markup("").join(parts)
@@ -76,9 +86,8 @@ def snippet(text: str, wanted: set[str], locale: str) -> Markup:
     words = text.split()
     if not words:
         return Markup("")
-    flags = [
-        1 if any(_is_wanted(t, wanted, locale) for t in re.findall(r"\w+", w)) else 0 for w in words
-    ]
+    is_wanted = _Matcher(wanted, locale)
+    flags = [1 if any(is_wanted(t) for t in _WORD.findall(w)) else 0 for w in words]
     best_start, best = 0, -1
     window = sum(flags[:SNIPPET_WORDS])
     for start in range(max(1, len(words) - SNIPPET_WORDS + 1)):
@@ -92,7 +101,7 @@ def snippet(text: str, wanted: set[str], locale: str) -> Markup:
     chosen = " ".join(words[best_start : best_start + SNIPPET_WORDS])
     prefix = "… " if best_start else ""
     suffix = " …" if best_start + SNIPPET_WORDS < len(words) else ""
-    return Markup("%s%s%s") % (prefix, highlight(chosen, wanted, locale), suffix)
+    return Markup("%s%s%s") % (prefix, highlight(chosen, wanted, locale, is_wanted), suffix)
 
 
 def article_url(slug: str, locale: str) -> str:

@@ -155,6 +155,8 @@ _local = threading.local()
 
 def fold(text: str) -> str:
     """Lower case without accents: « Réclamation » and « reclamation » are one word."""
+    if text.isascii():
+        return text.lower()  # the common case, and the same answer, a hundred times faster
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

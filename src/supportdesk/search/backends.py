@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ class SqliteBackend:
     """FTS5 over folded, stemmed text."""
 
     name = "sqlite"
-    CANDIDATE_CAP = 300
+    CANDIDATE_CAP = 200
     COUNT_CAP = 1000
 
     def stored_text(self, text: str, locale: str) -> str:
@@ -77,15 +78,9 @@ class SqliteBackend:
             clause += f' AND scope : "{facet_token(source, facet)}"'
         return clause
 
-    def _rowids(self, expression: str, limit: int, newest_first: bool = False) -> list[int]:
-        order = " ORDER BY rowid DESC" if newest_first else ""
-        return [
-            row[0]
-            for row in db.session.execute(
-                sa.text(f"SELECT rowid FROM search_fts WHERE search_fts MATCH :q{order} LIMIT :n"),  # noqa: S608
-                {"q": expression, "n": limit},
-            )
-        ]
+    def _rowids(self, expression: str, limit: int) -> list[int]:
+        statement = sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q LIMIT :n")
+        return list(db.session.scalars(statement, {"q": expression, "n": limit}).all())
 
     # -- the service's entry points -----------------------------------------------------------
 
@@ -153,8 +148,9 @@ class SqliteBackend:
         prefixes: tuple[str, ...],
         with_every: set[int],
     ) -> list[tuple[str, float]]:
-        """BM25F over the candidates' stored text. ``prefixes`` are the forms of a word still
-        being typed: every indexed word starting with one of them counts for it."""
+        """BM25F over the candidates' stored text (space-separated analysed words, so counting
+        is done by the string methods, in C). ``prefixes`` are the forms of a word still being
+        typed: every indexed word starting with one of them counts for it."""
         rows = db.session.execute(
             sa.select(
                 SearchDocument.id,
@@ -166,36 +162,33 @@ class SqliteBackend:
         ).all()
         stats = corpus_stats(source, locale)
         idf = {s: stats.idf(s) for s in stems}
+        starts = (
+            re.compile("|".join(rf"(?:^| ){re.escape(p)}" for p in prefixes)) if prefixes else None
+        )
         scored = []
         for rowid, key, title, tags, body in rows:
-            fields = {"title": title.split(), "tags": tags.split(), "body": body.split()}
-            counts = {name: Counter(tokens) for name, tokens in fields.items()}
+            fields = (("title", f" {title} "), ("tags", f" {tags} "), ("body", f" {body} "))
+            norms = {
+                name: 1 - BM25_B + BM25_B * (text.count(" ") - 1) / stats.average[name]
+                for name, text in fields
+            }
             score = 0.0
             for term in stems:
-                tf = self._weighted_tf(fields, stats, lambda c, term=term: c[term], counts)
+                needle = f" {term} "
+                tf = sum(
+                    FIELD_WEIGHTS[name] * text.count(needle) / norms[name] for name, text in fields
+                )
                 score += idf[term] * tf * (BM25_K1 + 1) / (tf + BM25_K1) if tf else 0.0
-            if prefixes:
-                tf = self._weighted_tf(
-                    fields,
-                    stats,
-                    lambda c: sum(n for word, n in c.items() if word.startswith(prefixes)),
-                    counts,
+            if starts is not None:
+                tf = sum(
+                    FIELD_WEIGHTS[name] * len(starts.findall(text)) / norms[name]
+                    for name, text in fields
                 )
                 score += tf * (BM25_K1 + 1) / (tf + BM25_K1) if tf else 0.0
             score += ALL_WORDS_BONUS if rowid in with_every else 0.0
             scored.append((key, -score))
         scored.sort(key=lambda item: (item[1], item[0]))
         return scored
-
-    @staticmethod
-    def _weighted_tf(fields, stats, occurrences, counts) -> float:
-        return sum(
-            FIELD_WEIGHTS[name]
-            * occurrences(counts[name])
-            / (1 - BM25_B + BM25_B * len(tokens) / stats.average[name])
-            for name, tokens in fields.items()
-            if tokens
-        )
 
     def has_term(self, source: str, locale: str | None, word: str) -> bool:
         """True when some document holds the word once stemmed (so it is no typo)."""
