@@ -87,7 +87,9 @@ def snippet(text: str, wanted: set[str], locale: str) -> Markup:
     if not words:
         return Markup("")
     is_wanted = _Matcher(wanted, locale)
-    flags = [1 if any(is_wanted(t) for t in _WORD.findall(w)) else 0 for w in words]
+    flags = [
+        is_wanted(w) if w.isalnum() else any(is_wanted(t) for t in _WORD.findall(w)) for w in words
+    ]
     best_start, best = 0, -1
     window = sum(flags[:SNIPPET_WORDS])
     for start in range(max(1, len(words) - SNIPPET_WORDS + 1)):
