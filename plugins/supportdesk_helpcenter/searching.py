@@ -81,29 +81,34 @@ def highlight(text: str, wanted: set[str], locale: str, matcher: _Matcher | None
     return Markup("").join(parts)
 
 
-def snippet(text: str, wanted: set[str], locale: str) -> Markup:
+def snippet(text: str, wanted: set[str], locale: str, matcher: _Matcher | None = None) -> Markup:
     """The passage of about ``SNIPPET_WORDS`` words holding most of the query's words."""
-    words = text.split()
-    if not words:
+    is_wanted = matcher or _Matcher(wanted, locale)
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if not spans:
         return Markup("")
-    is_wanted = _Matcher(wanted, locale)
-    flags = [
-        is_wanted(w) if w.isalnum() else any(is_wanted(t) for t in _WORD.findall(w)) for w in words
-    ]
-    best_start, best = 0, -1
-    window = sum(flags[:SNIPPET_WORDS])
-    for start in range(max(1, len(words) - SNIPPET_WORDS + 1)):
-        if start:
-            window += (
-                flags[start + SNIPPET_WORDS - 1] if start + SNIPPET_WORDS - 1 < len(words) else 0
-            )
-            window -= flags[start - 1]
+    flags = [is_wanted(text[a:b]) for a, b in spans]
+    size = min(SNIPPET_WORDS, len(spans))
+    window = best = sum(flags[:size])
+    best_start = 0
+    for start in range(1, len(spans) - size + 1):
+        window += flags[start + size - 1] - flags[start - 1]
         if window > best:
             best_start, best = start, window
-    chosen = " ".join(words[best_start : best_start + SNIPPET_WORDS])
+    first = 0 if best_start == 0 else spans[best_start][0]
+    last = spans[best_start + size - 1][1]
+    if best_start + size == len(spans):
+        last = len(text)
+    else:  # keep the punctuation that closes the last word
+        while last < len(text) and not text[last].isspace():
+            last += 1
     prefix = "… " if best_start else ""
-    suffix = " …" if best_start + SNIPPET_WORDS < len(words) else ""
-    return Markup("%s%s%s") % (prefix, highlight(chosen, wanted, locale, is_wanted), suffix)
+    suffix = " …" if best_start + size < len(spans) else ""
+    return Markup("%s%s%s") % (
+        prefix,
+        highlight(text[first:last], wanted, locale, is_wanted),
+        suffix,
+    )
 
 
 def article_url(slug: str, locale: str) -> str:
@@ -120,6 +125,7 @@ def _hits(results: search.Results, locale: str) -> list[Hit]:
         )
     }
     wanted = _wanted(results.words, locale)
+    matcher = _Matcher(wanted, locale)  # shared: the articles of a page share most words
     hits = []
     for key, score in zip(results.keys, results.scores, strict=True):
         article = rows.get(key)
@@ -130,9 +136,9 @@ def _hits(results: search.Results, locale: str) -> list[Hit]:
                 slug=article.slug,
                 locale=locale,
                 title=article.title,
-                title_html=highlight(article.title, wanted, locale),
+                title_html=highlight(article.title, wanted, locale, matcher),
                 url=article_url(article.slug, locale),
-                snippet=snippet(plain_text(article.body), wanted, locale),
+                snippet=snippet(plain_text(article.body), wanted, locale, matcher),
                 score=round(-score, 4),
                 category=article.category,
             )
