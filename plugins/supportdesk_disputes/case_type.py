@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from supportdesk import ExtraField, SlaPolicy, TicketType
+from supportdesk import ExtraField, SlaPolicy, TicketType, clean_rating
 from supportdesk.models import utcnow
 
 from .models import OUTCOMES
@@ -42,16 +42,6 @@ def clean_feedback_date(value: Any) -> str:
     if day > today() + FUTURE_SLACK:
         raise ValueError(_("The date of the feedback cannot be in the future."))
     return day.isoformat()
-
-
-def clean_rating(value: Any) -> int:
-    try:
-        rating = int(value)
-    except (TypeError, ValueError):
-        rating = 0
-    if isinstance(value, bool) or not 1 <= rating <= 5:
-        raise ValueError(_("Choose a rating from 1 to 5."))
-    return rating
 
 
 def clean_feedback_text(value: Any) -> str:

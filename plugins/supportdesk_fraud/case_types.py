@@ -23,7 +23,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from supportdesk import ExtraField, SlaPolicy, TicketType
+from supportdesk import ExtraField, SlaPolicy, TicketType, clean_rating
 from supportdesk.models import utcnow
 
 from .settings import guarantee_hours, setting
@@ -173,16 +173,6 @@ def clean_flag(value: Any) -> bool:
     if value in (False, "n", "no", "false", "off", "0", 0):
         return False
     raise ValueError(_("Answer yes or no."))
-
-
-def clean_rating(value: Any) -> int:
-    try:
-        rating = int(value)
-    except (TypeError, ValueError):
-        rating = 0
-    if isinstance(value, bool) or not 1 <= rating <= 5:
-        raise ValueError(_("Choose a rating from 1 to 5."))
-    return rating
 
 
 def report_type() -> TicketType:

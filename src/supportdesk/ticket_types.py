@@ -104,6 +104,17 @@ class TicketType:
         return cleaned
 
 
+def clean_rating(value: Any) -> int:
+    """A 1-to-5 rating, for the extra fields of any type that asks for one."""
+    try:
+        rating = int(value)
+    except (TypeError, ValueError):
+        rating = 0
+    if isinstance(value, bool) or not 1 <= rating <= 5:
+        raise ValueError(_("Choose a rating from 1 to 5."))
+    return rating
+
+
 def ticket_types() -> dict[str, TicketType]:
     """The current application's ticket types by key, as the plugins registered them."""
     return current_app.extensions["supportdesk"].ticket_types
