@@ -4,6 +4,8 @@ suggest, and readers for the pages the form answers with."""
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,7 +63,6 @@ def seller_client(client, login, seller):
 @pytest.fixture
 def help_articles(app):
     """A few published help articles in both languages, for the help centre to suggest."""
-    from supportdesk_helpcenter.articles import ArticleData, save
 
     pages = [
         (
@@ -89,5 +90,19 @@ def help_articles(app):
             "When a parcel is late, check the tracking number with the carrier.",
         ),
     ]
+    publish_help(app, [(slug, locale, title, body) for slug, locale, title, body in pages])
+
+
+def publish_help(app, pages) -> None:
+    """Publish help articles the way a marketplace does, through `supportdesk import-articles`
+    (the contact form knows the help centre only through the suggest_articles hook)."""
+    folder = Path(tempfile.mkdtemp(prefix="help-"))
     for slug, locale, title, body in pages:
-        save(ArticleData(slug=slug, locale=locale, title=title, body=body, category="payments"))
+        (folder / locale).mkdir(exist_ok=True)
+        (folder / locale / f"{slug}.md").write_text(
+            f"---\nslug: {slug}\nlocale: {locale}\ntitle: {title}\ncategory: payments\n"
+            f"tags: []\nrelated: []\n---\n{body}\n",
+            encoding="utf-8",
+        )
+    result = app.test_cli_runner().invoke(args=["import-articles", str(folder)])
+    assert result.exit_code == 0, result.output

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from supportdesk.extensions import db
 from supportdesk.models import Outbox, Ticket
 
-from .conftest import PNG
+from .conftest import PNG, publish_help
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -36,8 +36,6 @@ pytestmark = [
 def live_desk(make_app, tmp_path) -> Iterator[tuple[str, object]]:
     """The desk served on 127.0.0.1 by a real HTTP server, on a SQLite file, CSRF on, with
     help articles and a seller; yields its address and the application."""
-    from supportdesk_helpcenter.articles import ArticleData, save
-
     app = make_app(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'browser.db'}", WTF_CSRF_ENABLED=True
     )
@@ -45,24 +43,23 @@ def live_desk(make_app, tmp_path) -> Iterator[tuple[str, object]]:
         from supportdesk.accounts import create_user
 
         create_user("sam@example.com", password="a long password", name="Sam Seller")
-        save(
-            ArticleData(
-                slug="payouts",
-                locale="en",
-                title="When your payouts arrive",
-                body="Payouts are sent to your bank account every week. "
-                "A missing payout is often a bank holiday.",
-                category="payments",
-            )
-        )
-        save(
-            ArticleData(
-                slug="missing-payout",
-                locale="en",
-                title="A payout is missing",
-                body="If a payout is missing after five days, check your bank details.",
-                category="payments",
-            )
+        publish_help(
+            app,
+            [
+                (
+                    "payouts",
+                    "en",
+                    "When your payouts arrive",
+                    "Payouts are sent to your bank account every week. "
+                    "A missing payout is often a bank holiday.",
+                ),
+                (
+                    "missing-payout",
+                    "en",
+                    "A payout is missing",
+                    "If a payout is missing after five days, check your bank details.",
+                ),
+            ],
         )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -13,7 +13,7 @@ from supportdesk.extensions import db
 from supportdesk.models import Message, Status, Ticket
 from supportdesk.tickets import open_ticket, transition
 
-from .conftest import ORDER, PNG, count_cases, form_input, hidden, only_case
+from .conftest import ORDER, PNG, count_cases, form_input, hidden, only_case, publish_help
 
 # --- suggestions -----------------------------------------------------------------------------
 
@@ -35,10 +35,7 @@ def test_suggestions_follow_the_page_language(seller_client, help_articles):
 
 
 def test_at_most_three_suggestions_and_none_for_too_little(seller_client, help_articles, app):
-    from supportdesk_helpcenter.articles import ArticleData, save
-
-    for n in range(5):
-        save(ArticleData(slug=f"refund-{n}", locale="en", title=f"Refund case {n}", body="refund"))
+    publish_help(app, [(f"refund-{n}", "en", f"Refund case {n}", "refund") for n in range(5)])
     assert len(seller_client.get("/contact/suggestions?q=refund").get_json()["suggestions"]) == 3
     assert seller_client.get("/contact/suggestions?q=r").get_json() == {"suggestions": []}
 
