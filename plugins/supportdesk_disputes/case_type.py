@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from supportdesk import ExtraField, SlaPolicy, TicketType, clean_rating
+from supportdesk import ExtraField, SlaPolicy, TicketType, clean_past_date, clean_rating
 from supportdesk.models import utcnow
 
 from .models import OUTCOMES
@@ -24,7 +24,6 @@ TYPE_KEY = "feedback_dispute"
 QUEUE = "feedback"
 FEEDBACK_MAX = 2000
 #: Dates are compared in UTC: a day of slack lets a seller east of UTC type their today.
-FUTURE_SLACK = timedelta(days=1)
 
 
 def today() -> date:
@@ -32,16 +31,7 @@ def today() -> date:
 
 
 def clean_feedback_date(value: Any) -> str:
-    if isinstance(value, date):
-        day = value
-    else:
-        try:
-            day = date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(_("Give the date as year-month-day, e.g. 2024-05-31.")) from None
-    if day > today() + FUTURE_SLACK:
-        raise ValueError(_("The date of the feedback cannot be in the future."))
-    return day.isoformat()
+    return clean_past_date(value, _("The date of the feedback cannot be in the future."))
 
 
 def clean_feedback_text(value: Any) -> str:

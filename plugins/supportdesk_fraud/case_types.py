@@ -23,7 +23,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from supportdesk import ExtraField, SlaPolicy, TicketType, clean_rating
+from supportdesk import ExtraField, SlaPolicy, TicketType, clean_past_date, clean_rating
 from supportdesk.models import utcnow
 
 from .settings import guarantee_hours, setting
@@ -90,7 +90,6 @@ ORDERS_MAX = 20
 PARTY_MAX = 200
 AMOUNT_MAX = Decimal("1000000000")
 #: Dates are compared in UTC: a day of slack lets a seller east of UTC type their today.
-FUTURE_SLACK = timedelta(days=1)
 
 
 def today() -> date:
@@ -104,19 +103,6 @@ def clean_choice(choices: dict[str, Any]):
         return value
 
     return clean
-
-
-def clean_past_date(value: Any) -> str:
-    if isinstance(value, date):
-        day = value
-    else:
-        try:
-            day = date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(_("Give the date as year-month-day, e.g. 2024-05-31.")) from None
-    if day > today() + FUTURE_SLACK:
-        raise ValueError(_("The date cannot be in the future."))
-    return day.isoformat()
 
 
 def split_order_ids(value: Any) -> list[str]:

@@ -8,7 +8,14 @@ contract in :mod:`supportdesk.hookspecs`) and ``plugin_config`` (a plugin's sett
 from .app import ConfigurationError, SupportDesk, create_app
 from .hookspecs import HOOKS_VERSION, Link, Score, SlotContent, Suggestion, hookimpl
 from .plugins import plugin_config
-from .ticket_types import ExtraField, FieldErrors, SlaPolicy, TicketType, clean_rating
+from .ticket_types import (
+    ExtraField,
+    FieldErrors,
+    SlaPolicy,
+    TicketType,
+    clean_past_date,
+    clean_rating,
+)
 
 __all__ = [
     "HOOKS_VERSION",
@@ -22,6 +29,7 @@ __all__ = [
     "Suggestion",
     "SupportDesk",
     "TicketType",
+    "clean_past_date",
     "clean_rating",
     "create_app",
     "hookimpl",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -113,6 +113,26 @@ def clean_rating(value: Any) -> int:
     if isinstance(value, bool) or not 1 <= rating <= 5:
         raise ValueError(_("Choose a rating from 1 to 5."))
     return rating
+
+
+#: A date "today" in another time zone than the desk's may already be tomorrow here.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def clean_past_date(value: Any, future_message: str | None = None) -> str:
+    """A date (ISO ``YYYY-MM-DD``, or a ``date``) that is not in the future; stored as ISO."""
+    from .models import utcnow
+
+    if isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(_("Give the date as year-month-day, e.g. 2024-05-31.")) from None
+    if day > utcnow().date() + FUTURE_SLACK:
+        raise ValueError(future_message or _("The date cannot be in the future."))
+    return day.isoformat()
 
 
 def ticket_types() -> dict[str, TicketType]:
