@@ -58,7 +58,7 @@ def initialise(app: Flask) -> None:
     if write_instance_config(instance):
         click.echo(f"Created {instance / 'config.py'} with a new secret key.")
         namespace: dict[str, str] = {}
-        exec((instance / "config.py").read_text(), namespace)  # noqa: S102 (the file we just wrote)
+        exec((instance / "config.py").read_text(), namespace)  # noqa: S102 (the file we just wrote)  # nosec B102
         app.config["SECRET_KEY"] = namespace["SECRET_KEY"]
     migrate.upgrade(app)
     with app.app_context():

@@ -168,7 +168,7 @@ def load_config(
     instance_file = instance_path / "config.py"
     if instance_file.is_file():
         namespace: dict[str, Any] = {"__file__": str(instance_file)}
-        exec(compile(instance_file.read_bytes(), str(instance_file), "exec"), namespace)  # noqa: S102
+        exec(compile(instance_file.read_bytes(), str(instance_file), "exec"), namespace)  # noqa: S102 (the operator's own config file, as Flask's from_pyfile)  # nosec B102
         config.update({k: v for k, v in namespace.items() if k.isupper()})
     config.update(settings_from_env(os.environ))
     if overrides:

@@ -69,7 +69,7 @@ def _environments() -> dict[bool, Environment]:
         for html in (False, True):
             env = Environment(
                 loader=loader,
-                autoescape=html,  # noqa: S701 (the text part is plain text, never HTML)
+                autoescape=html,  # noqa: S701 (the text part is plain text, never HTML)  # nosec B701
                 trim_blocks=True,
                 lstrip_blocks=True,
                 extensions=["jinja2.ext.i18n"],
