@@ -24,12 +24,15 @@ from .settings import setting
 VALUE_MAX = 20_000
 
 
+def _oldest_kept():
+    return utcnow() - timedelta(days=setting("SUPPORTDESK_FRAUD_DRAFT_DAYS"))
+
+
 def current(seller: User) -> FraudDraft | None:
-    """The seller's draft, unless it is older than the settings keep drafts."""
+    """The seller's draft, unless it is older than the settings keep drafts. Reading never
+    deletes (a GET changes nothing): expired drafts go at the next save of any draft."""
     draft = db.session.scalar(sa.select(FraudDraft).where(FraudDraft.seller_id == seller.id))
-    oldest = utcnow() - timedelta(days=setting("SUPPORTDESK_FRAUD_DRAFT_DAYS"))
-    if draft is not None and draft.updated_at < oldest:
-        discard(seller)
+    if draft is not None and draft.updated_at < _oldest_kept():
         return None
     return draft
 
@@ -51,6 +54,7 @@ def save_step(seller: User, step: str, values: dict[str, str]) -> FraudDraft:
 
 def _write(seller: User, step: str, values: dict[str, str]) -> FraudDraft:
     with write_transaction():
+        db.session.execute(sa.delete(FraudDraft).where(FraudDraft.updated_at < _oldest_kept()))
         draft = db.session.scalar(sa.select(FraudDraft).where(FraudDraft.seller_id == seller.id))
         if draft is None:
             draft = FraudDraft(seller_id=seller.id, data={})

@@ -152,7 +152,12 @@ def test_an_old_draft_is_forgotten(walk, seller_client, seller):
     draft.updated_at -= timedelta(days=31)  # the setting keeps drafts 30 days
     db.session.commit()
     assert seller_client.get("/fraud/report").location.endswith("/fraud/report/coverage")
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(FraudDraft)) == 0
+    # Reading deletes nothing (no GET changes the database); the next save starts afresh.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FraudDraft)) == 1
+    walk(until="coverage")
+    db.session.expire_all()
+    kept = db.session.scalar(sa.select(FraudDraft))
+    assert set(kept.data) == {"coverage"}
 
 
 def test_start_over_deletes_the_draft(walk, seller_client):
