@@ -14,13 +14,15 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from supportdesk import ExtraField, SlaPolicy, TicketType
+from supportdesk import ExtraField, FilingLimit, SlaPolicy, TicketType
 from supportdesk.i18n import languages
 
-from .settings import topics
+from .settings import setting, topics
 
 TYPE_KEY = "contact"
 QUEUE = "seller_support"
+#: One counter per seller for the form and for contact cases filed through the JSON API.
+FILING_LIMIT = FilingLimit("contact", lambda: setting("SUPPORTDESK_CONTACT_RATE_LIMIT"))
 
 
 def clean_topic(value: Any) -> str:
@@ -49,4 +51,5 @@ def contact_type() -> TicketType:
         ],
         sla=SlaPolicy(first_response=timedelta(hours=8), resolution=timedelta(hours=40)),
         fields_template="supportdesk_contact/_fields.html",
+        filing_limit=FILING_LIMIT,
     )

@@ -91,9 +91,17 @@ def load(token: str | None, owner_id: int | None) -> Held | None:
     return Held(owner_id=owner_id, fields=fields, files=files)
 
 
-def drop(token: str | None) -> None:
+def drop(token: str | None, owner_id: int | None) -> None:
+    """Remove what ``token`` holds, if it is ``owner_id``'s: the token comes back from the
+    browser, and another seller's token must not delete their files."""
     folder = _folder(token)
-    if folder is not None:
+    if folder is None:
+        return
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if manifest.get("owner_id") == owner_id:
         shutil.rmtree(folder, ignore_errors=True)
 
 

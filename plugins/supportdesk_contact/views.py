@@ -13,7 +13,8 @@ A message meets at most one question before it is sent:
 
 Files chosen at one step are held for the next (see :mod:`.held`). The form carries a key made
 when it is shown, so that sending it twice (a double click, a reload) opens one case; and a
-seller sends at most ``SUPPORTDESK_CONTACT_RATE_LIMIT`` messages through it.
+seller sends at most ``SUPPORTDESK_CONTACT_RATE_LIMIT`` messages through it, on the same
+counter as the contact cases they file through the JSON API.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from flask import (
 )
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -55,7 +55,7 @@ from supportdesk.ticket_types import ticket_types
 from supportdesk.web import render_error
 
 from . import held
-from .case_type import TYPE_KEY
+from .case_type import FILING_LIMIT, TYPE_KEY
 from .duplicates import (
     already_done,
     case_key,
@@ -100,17 +100,6 @@ def contact_language_name(code: str) -> str:
 # --- rate limit ------------------------------------------------------------------------------
 
 
-def seller_key() -> str:
-    """The limit counts per seller, whatever address they write from."""
-    if current_user.is_authenticated:
-        return f"seller:{current_user.id}"
-    return get_remote_address()
-
-
-def contact_rate() -> str:
-    return setting("SUPPORTDESK_CONTACT_RATE_LIMIT")
-
-
 def counted(response: Response) -> bool:
     """What counts: a message delivered (a case opened, a message added) or a visitor's draft
     held. A form shown again, with an error or a question, does not."""
@@ -121,7 +110,7 @@ def counted(response: Response) -> bool:
 
 
 @bp.route("/contact", methods=["GET", "POST"], endpoint="form")
-@limiter.limit(contact_rate, key_func=seller_key, methods=["POST"], deduct_when=counted)
+@FILING_LIMIT.limit(filed=counted)
 def contact() -> Response | tuple[str, int]:
     if not current_user.is_authenticated:
         if request.method == "POST":
@@ -152,7 +141,7 @@ def new_form() -> tuple[ContactForm, dict[str, Any]]:
     token = request.args.get("draft")
     draft = held.load(token, owner_id=None)
     if draft is not None:
-        held.drop(token)
+        held.drop(token, owner_id=None)
         data.update({k: v for k, v in draft.fields.items() if k in DRAFT_FIELDS and v})
         page = {"restored": True, "files_dropped": draft.fields.get("files_dropped") == "1"}
     return ContactForm(formdata=None, data=data), page
@@ -266,7 +255,7 @@ def add_to_case(
 
 
 def delivered(form: ContactForm) -> None:
-    held.drop(form.held.data)
+    held.drop(form.held.data, owner_id=current_user.id)
     g.contact_counted = True
 
 
@@ -333,7 +322,7 @@ def render_step(
     previous = form.held.data or None
     if previous is None or list(files) != form.held_files:
         form.held.data = held.hold(owner_id=current_user.id, files=files) if files else ""
-        held.drop(previous)
+        held.drop(previous, owner_id=current_user.id)
     form.drop_files.data = False
     return render_form(form, code=code, held_names=[upload.filename for upload in files], **page)
 

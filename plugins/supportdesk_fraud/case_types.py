@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from supportdesk import ExtraField, SlaPolicy, TicketType, clean_past_date, clean_rating
 from supportdesk.models import utcnow
 
-from .settings import guarantee_hours, setting
+from .settings import FILING_LIMIT, guarantee_hours, setting
 
 REPORT_TYPE = "fraud_report"
 CLAIM_TYPE = "guarantee_claim"
@@ -183,6 +183,7 @@ def report_type() -> TicketType:
             ExtraField("outcome", _l("Outcome"), clean=clean_choice(OUTCOMES), staff_only=True),
         ],
         fields_template="supportdesk_fraud/_report_fields.html",
+        filing_limit=FILING_LIMIT,
     )
 
 
@@ -204,4 +205,5 @@ def claim_type(app: Flask) -> TicketType:
             ExtraField("order_date", _l("Delivery date"), clean=clean_past_date),
         ],
         fields_template="supportdesk_fraud/_claim_fields.html",
+        filing_limit=FILING_LIMIT,
     )

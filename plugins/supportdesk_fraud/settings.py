@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from supportdesk import ConfigurationError
+from supportdesk import ConfigurationError, FilingLimit
+from supportdesk.rate_limits import check_rate
 
 DEFAULTS: dict[str, Any] = {
     # The guarantee team answers a claim within so many hours, weekends included.
@@ -26,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORTDESK_FRAUD_MARKETPLACE_DOMAINS": [],
     # An unfinished report is kept for the seller so many days after its last change.
     "SUPPORTDESK_FRAUD_DRAFT_DAYS": 30,
+    # How many fraud reports and guarantee claims, together, one seller may file.
+    "SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT": "10 per day",
 }
 
 CURRENCY = re.compile(r"[A-Z]{3}")
@@ -34,6 +37,10 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 def setting(name: str, app: Flask | None = None) -> Any:
     config = (app or current_app).config
     return config.get(name, DEFAULTS[name])
+
+
+#: One counter per seller for the intake's two kinds of case.
+FILING_LIMIT = FilingLimit("fraud", lambda: setting("SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT"))
 
 
 def _positive_int(app: Flask, name: str) -> int:
@@ -78,3 +85,10 @@ def check(app: Flask) -> None:
     _amount_points(app)
     _code_list(app, "SUPPORTDESK_FRAUD_CURRENCIES", CURRENCY, '["EUR", "USD"]')
     _code_list(app, "SUPPORTDESK_FRAUD_MARKETPLACE_DOMAINS", None, '["example.com"]')
+    try:
+        check_rate(
+            "SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT",
+            setting("SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT", app),
+        )
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc

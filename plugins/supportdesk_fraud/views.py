@@ -8,33 +8,51 @@ the last step, so a draft never holds files; when the last step is refused (a fi
 kind, say) the page asks for the files again.
 
 The intake is for sellers: staff, who answer cases and do not file them, get a 404.
+
+A seller files at most ``SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT`` reports and claims together;
+only a case actually filed counts, and over the limit the page says when to send it again,
+the draft kept.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import MultipleFileField
 
 from supportdesk import FieldErrors, tickets
 from supportdesk.accounts import current_user, login_required
 from supportdesk.case_search import normalise_ref
-from supportdesk.extensions import db
+from supportdesk.extensions import db, limiter
 from supportdesk.models import Ticket, utcnow
 from supportdesk.permissions import require
+from supportdesk.web import render_error
 
 from . import case_types as ct
 from . import countdown, drafts, steps
 from .forms import ClaimForm, EvidenceForm
 from .models import FraudDraft
-from .settings import setting
+from .settings import FILING_LIMIT, setting
 from .steps import CLAIM, COVERAGE, EVIDENCE, STEPS
 
 bp = Blueprint(
@@ -94,6 +112,50 @@ def draft_data(draft: FraudDraft | None) -> steps.Data:
     return dict(draft.data or {}) if draft else {}
 
 
+# --- the filing limit ------------------------------------------------------------------------
+
+
+def filed(response: Response) -> bool:
+    """Only a report or claim actually filed counts (a step saved or refused does not)."""
+    return bool(g.get("fraud_filed"))
+
+
+def not_filing() -> bool:
+    """Posts that cannot file a case: the steps before the last one, and every "Back"."""
+    sending = (
+        request.endpoint == "desk.fraud.claim" or (request.view_args or {}).get("step") == EVIDENCE
+    )
+    return not sending or request.form.get("go") == "back"
+
+
+filing_limited = FILING_LIMIT.limit(filed=filed, exempt_when=not_filing)
+
+
+@bp.errorhandler(429)
+def too_many_reports(error: HTTPException) -> Any:
+    """Over the limit: the last step again, with what the seller typed and when to send it."""
+    sending = request.endpoint in ("desk.fraud.step", "desk.fraud.claim")
+    if not sending or not current_user.is_authenticated:
+        return render_error(error)
+    limit = limiter.current_limit
+    minutes = max(1, round((limit.reset_at - time.time()) / 60)) if limit else 60
+    flash(
+        ngettext(
+            "You have filed as many reports and claims as we accept in a short time. Please send this one in %(num)d minute: what you typed is kept, attach your files again then.",
+            "You have filed as many reports and claims as we accept in a short time. Please send this one in %(num)d minutes: what you typed is kept, attach your files again then.",
+            minutes,
+        ),
+        "error",
+    )
+    draft = drafts.current(current_user)
+    if request.endpoint == "desk.fraud.claim":
+        form = ClaimForm()
+        if FlaskForm().validate_on_submit():  # nothing is kept from a forged post
+            draft = drafts.save_step(current_user, CLAIM, typed_values(form))
+        return render_claim(form, draft_data(draft), code=429)
+    return render_step(EVIDENCE, EvidenceForm(), draft_data(draft), draft, code=429)
+
+
 # --- the intake ------------------------------------------------------------------------------
 
 
@@ -141,6 +203,7 @@ def render_step(
 
 
 @bp.route("/fraud/report/<step>", methods=["GET", "POST"])
+@filing_limited
 @login_required
 def step(step: str) -> Response | tuple[str, int]:
     sellers_only()
@@ -224,6 +287,7 @@ def send_report(form: EvidenceForm, draft: FraudDraft | None) -> Response | tupl
         show_service_errors(form, exc, "evidence")
         return render_step(EVIDENCE, form, data, draft, code=400)
     drafts.discard(current_user)
+    g.fraud_filed = True
     flash(
         _(
             "Your report %(ref)s is with the fraud team. We write to you here if we need more.",
@@ -249,6 +313,7 @@ def render_claim(form: ClaimForm, data: steps.Data, code: int = 200) -> tuple[st
 
 
 @bp.route("/fraud/claim", methods=["GET", "POST"])
+@filing_limited
 @login_required
 def claim() -> Response | tuple[str, int]:
     """The guarantee claim, for a matter the coverage questions found covered."""
@@ -291,6 +356,7 @@ def send_claim(form: ClaimForm, draft: FraudDraft) -> Response | tuple[str, int]
         show_service_errors(form, exc, "evidence")
         return render_claim(form, data, code=400)
     drafts.discard(current_user)
+    g.fraud_filed = True
     flash(
         _(
             "Your guarantee claim %(ref)s is sent. The guarantee team answers within %(hours)d hours.",

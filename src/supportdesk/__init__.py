@@ -8,6 +8,7 @@ contract in :mod:`supportdesk.hookspecs`) and ``plugin_config`` (a plugin's sett
 from .app import ConfigurationError, SupportDesk, create_app
 from .hookspecs import HOOKS_VERSION, Link, Score, SlotContent, Suggestion, hookimpl
 from .plugins import plugin_config
+from .rate_limits import FilingLimit
 from .ticket_types import (
     ExtraField,
     FieldErrors,
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "ExtraField",
     "FieldErrors",
+    "FilingLimit",
     "Link",
     "Score",
     "SlaPolicy",

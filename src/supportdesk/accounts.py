@@ -1,21 +1,26 @@
-"""Accounts: creating users and API tokens, and telling Flask-Login who is asking."""
+"""Accounts: creating users and API tokens, checking passwords and resetting them, and telling
+Flask-Login who is asking."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask_login
 import sqlalchemy as sa
 from flask import Request, current_app, g, request
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.local import LocalProxy
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, login_manager
 from .models import ApiToken, Queue, Role, User, utcnow
+from .outbox import enqueue
 from .plugins import plugin_host
 
 TOKEN_PREFIX = "sdk_"  # noqa: S105 (a marker, not a secret)
@@ -56,6 +61,121 @@ def create_user(
             user.queues.append(queue or Queue(key=key, name=key.replace("_", " ").capitalize()))
     db.session.commit()
     return user
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def _decoy_hash() -> str:
+    """A hash of nothing, checked when an address has no account, so that sign-in takes as
+    long for an unknown address as for a wrong password (made once per hashing method)."""
+    method = current_app.config["SUPPORTDESK_PASSWORD_HASH"]
+    decoys = current_app.extensions.setdefault("supportdesk_decoy_hashes", {})
+    if method not in decoys:
+        decoys[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return decoys[method]
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this email address and password, else None. One password hash
+    is checked whatever the address, so the time taken tells nothing about the account."""
+    user = find_user(email)
+    stored = user.password_hash if user is not None else None
+    matches = check_password_hash(stored or _decoy_hash(), password)
+    if user is None or not stored or not matches or not user.active:
+        return None
+    return user
+
+
+#: Signs password reset links; the account's own state is added to it (``_reset_signer``).
+RESET_SALT = "supportdesk.password-reset"
+RESET_PROBLEMS = ("expired", "invalid")
+
+
+def check_reset_settings(config: Mapping[str, Any]) -> None:
+    """``ValueError`` naming the setting when a password reset setting cannot be used."""
+    max_age = config.get("SUPPORTDESK_PASSWORD_RESET_MAX_AGE")
+    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 1:
+        raise ValueError(
+            f"SUPPORTDESK_PASSWORD_RESET_MAX_AGE must be a number of seconds above 0, not {max_age!r}"
+        )
+    base = config.get("SUPPORTDESK_BASE_URL")
+    parts = urlsplit(base) if isinstance(base, str) else None
+    if base is not None and (
+        parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query
+    ):
+        raise ValueError(
+            "SUPPORTDESK_BASE_URL must be the desk's public address such as "
+            f"'https://support.example.com', not {base!r}"
+        )
+
+
+def _reset_signer(user: User) -> URLSafeTimedSerializer:
+    """A signer whose key includes the account's password hash and address: a new password
+    (the link's own use included) or a new address makes every earlier link invalid, so
+    links are single-use without being stored."""
+    binding = f"{RESET_SALT}:{user.id}:{user.email}:{user.password_hash or ''}"
+    return URLSafeTimedSerializer(current_app.secret_key, salt=binding)
+
+
+def password_reset_token(user: User) -> str:
+    return _reset_signer(user).dumps(user.id)
+
+
+def user_for_reset_token(token: str) -> tuple[User | None, str | None]:
+    """The account a reset link may set a password for, or None and why: "expired" (too
+    old) or "invalid" (forged, used, outdated by a password change, or the account closed)."""
+    _signed, user_id = URLSafeTimedSerializer(current_app.secret_key).loads_unsafe(token)
+    # Unverified yet: only a plausible id is looked up; the signature is checked next.
+    plausible = type(user_id) is int and 0 < user_id < 2**63
+    user = db.session.get(User, user_id) if plausible else None
+    if user is None or not user.active:
+        return None, "invalid"
+    try:
+        _reset_signer(user).loads(
+            token, max_age=current_app.config["SUPPORTDESK_PASSWORD_RESET_MAX_AGE"]
+        )
+    except SignatureExpired:
+        return None, "expired"
+    except BadSignature:
+        return None, "invalid"
+    return user, None
+
+
+def request_password_reset(email: str, page_url: str) -> None:
+    """Queue a reset mail for the active account of ``email``, if there is one; the visitor is
+    answered the same either way. The mail's link is made when it is sent
+    (:func:`password_reset_link`), so no usable token is ever stored. ``page_url`` is the
+    public address of the reset page, which the link extends."""
+    user = find_user(email)
+    if user is not None and user.active:
+        enqueue(
+            "password_reset",
+            ticket=None,
+            recipient=user,
+            page=page_url,
+            version=user.session_version,
+        )
+    db.session.commit()
+
+
+def password_reset_link(user: User | None, payload: Mapping[str, Any]) -> str | None:
+    """The link a reset mail carries, signed at sending time; None when the request is stale:
+    the account is gone or closed, or its password changed since it was asked for."""
+    if user is None or not user.active or payload.get("version") != user.session_version:
+        return None
+    return f"{payload['page']}/{password_reset_token(user)}"
+
+
+def reset_password(user: User, password: str, page_url: str) -> None:
+    """Set the new password (which ends the account's other sessions and kills every reset
+    link) and tell the owner by mail, with the reset page in case it was not them."""
+    user.set_password(password)
+    enqueue("password_changed", ticket=None, recipient=user, page=page_url)
+    db.session.commit()
+
+
+# --- API tokens ------------------------------------------------------------------------------
 
 
 def hash_token(token: str) -> str:

@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import core_hooks, sla
+from . import core_hooks, rate_limits, sla
 from .config import DEFAULT_SECRET_KEY, instance_path_from_env, load_config
 from .database import configure_engine
 from .extensions import init_extensions
 from .i18n import select_locale
 from .plugins import PluginHost
+from .prefork import share_with_forked_workers
 from .ticket_types import TicketType
 
 PACKAGE_DIR = Path(__file__).parent
@@ -75,6 +78,7 @@ class SupportDesk:
             check_secret(app)
         check_sla_settings(app)
         check_upload_limits(app)
+        check_account_settings(app)
         init_extensions(app, select_locale)
         configure_engine(app)
         from . import accounts, models  # noqa: F401  (tables and login loaders, once)
@@ -95,6 +99,7 @@ class SupportDesk:
         self._register_notification_channels(app)
         self.plugins.call_startup("register_commands", cli=app.cli)
         self.plugins.call_startup("startup", app=app)
+        share_with_forked_workers()
 
     def _register_ticket_types(self, app: Flask) -> None:
         for plugin_name, types in self.plugins.call_startup("register_ticket_types", app=app):
@@ -177,6 +182,18 @@ def check_sla_settings(app: Flask) -> None:
         raise ConfigurationError(str(exc)) from exc
 
 
+def check_account_settings(app: Flask) -> None:
+    """Refuse to start with a rate limit or password reset setting the desk cannot use: a bad
+    rate would fail at the first request instead, and leave sign-in unprotected."""
+    from .accounts import check_reset_settings
+
+    try:
+        rate_limits.configure(app.config)
+        check_reset_settings(app.config)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
 #: What a form's own fields may take beside its attachments.
 FORM_ROOM = 128 * 1024
 
@@ -205,4 +222,33 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "supportdesk", instance_path=str(instance_path), static_folder=None, template_folder=None
     )
     SupportDesk(instance_path=instance_path).init_app(app, standalone=True, config=config)
+    serve_behind_proxies(app)
     return app
+
+
+class HttpsAwareSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the cookie marked ``Secure`` whenever the request came
+    over HTTPS (directly, or as a trusted proxy says): it never travels in clear once the
+    desk is served over HTTPS, and ``http://localhost`` still signs in.
+    ``SESSION_COOKIE_SECURE=True`` marks it on every request."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        if app.config["SESSION_COOKIE_SECURE"]:
+            return True
+        return has_request_context() and request.is_secure
+
+
+def serve_behind_proxies(app: Flask) -> None:
+    """Believe the ``X-Forwarded-For`` and ``X-Forwarded-Proto`` of the
+    ``SUPPORTDESK_TRUSTED_PROXIES`` proxies in front of the desk, and mark the session cookie
+    ``Secure`` on every request that came over HTTPS. Standalone only: mounted, the host
+    application owns its WSGI stack and its session cookie."""
+    hops = app.config["SUPPORTDESK_TRUSTED_PROXIES"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        raise ConfigurationError(
+            f"SUPPORTDESK_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+            f"desk (0 when there is none), not {hops!r}"
+        )
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.session_interface = HttpsAwareSessions()

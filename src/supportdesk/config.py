@@ -32,6 +32,11 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Names the desk's counters in a shared Redis, apart from another desk's on the same one.
+    "RATELIMIT_KEY_PREFIX": "supportdesk",
+    # Redis down: count in memory, per process, until it answers; never a 500 for a counter.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
@@ -50,7 +55,22 @@ DESK_DEFAULTS: dict[str, Any] = {
     # process restarts; 0 never pauses.
     "SUPPORTDESK_PLUGIN_FAILURE_LIMIT": 5,
     "SUPPORTDESK_SELF_REGISTRATION": False,
+    # Reverse proxies in front of the desk whose X-Forwarded-For and X-Forwarded-Proto headers
+    # are believed (the client's address for rate limits, HTTPS for Secure cookies); with 0,
+    # nobody's: anyone can send those headers.
+    "SUPPORTDESK_TRUSTED_PROXIES": 0,
+    # Sign-in and registration attempts per client address.
     "SUPPORTDESK_LOGIN_RATE_LIMIT": "10 per minute",
+    # Failed sign-ins per account (by email address), from any number of addresses.
+    "SUPPORTDESK_LOGIN_ACCOUNT_RATE_LIMIT": "20 per hour",
+    # Password reset requests per client address, and per email address asked for.
+    "SUPPORTDESK_PASSWORD_RESET_RATE_LIMIT": "10 per hour",
+    "SUPPORTDESK_PASSWORD_RESET_EMAIL_RATE_LIMIT": "3 per hour",
+    # Seconds a password reset link works; it also dies once used or once the password changes.
+    "SUPPORTDESK_PASSWORD_RESET_MAX_AGE": 3600,
+    # The desk's public address (scheme and host, e.g. "https://support.example.com"), for the
+    # links in emails; None: the address the request came to, which a client can forge.
+    "SUPPORTDESK_BASE_URL": None,
     # Requests to /api/v1 per token (or signed-in user), across every API operation.
     "SUPPORTDESK_API_RATE_LIMIT": "120 per minute",
     # Werkzeug's password hashing method; tests choose a cheap one.
@@ -109,6 +129,8 @@ ALIASES = {
 }
 
 INSTANCE_ENV = "SUPPORTDESK_INSTANCE"
+#: Framework settings read from the environment as they are written, never as JSON.
+RAW_STRINGS = ("SECRET_KEY", "RATELIMIT_KEY_PREFIX")
 
 
 def instance_path_from_env() -> Path:
@@ -141,7 +163,7 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if name in ALIASES:
             settings[ALIASES[name]] = raw
         elif bare in FRAMEWORK_DEFAULTS:
-            settings[bare] = raw if bare == "SECRET_KEY" else parse_env_value(raw)
+            settings[bare] = raw if bare in RAW_STRINGS else parse_env_value(raw)
         else:
             settings[name] = parse_env_value(raw)
     return settings

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 if TYPE_CHECKING:
     from .models import User
+    from .rate_limits import FilingLimit
 
 
 class FieldErrors(ValueError):
@@ -72,6 +73,9 @@ class TicketType:
     visible_to: Callable[[User], bool] | None = None
     # Template that shows the extra fields on the case page (seller and staff).
     fields_template: str | None = None
+    # How many cases of this type one seller may file; every way of filing counts against it
+    # (the plugin's form through ``filing_limit.limit``, the JSON API by itself). None: no limit.
+    filing_limit: FilingLimit | None = None
     plugin: str | None = None
 
     def clean_fields(

@@ -171,8 +171,13 @@ def render_error(error: Exception) -> Response | tuple[str, int, dict[str, str]]
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only a relative path on this site may be a redirect target after sign-in."""
+    """Only a path on this site may be a redirect target (after sign-in, a language choice, a
+    case taken). Browsers read ``\\`` as ``/`` and drop tabs and line breaks, so
+    ``/\\evil.example`` and ``/<tab>/evil.example`` lead to another site; a line break would
+    also end the ``Location`` header. Neither is ever part of a path the desk makes."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc

@@ -12,9 +12,10 @@ from .. import tickets as service
 from ..accounts import current_user
 from ..attachments import Upload
 from ..extensions import db
-from ..models import Status, Ticket
+from ..models import Status, Ticket, utcnow
 from ..pagination import SortKey, keyset_page
 from ..permissions import may, visible_tickets
+from ..rate_limits import api_filing_limit, mark_filed
 from ..ticket_types import ticket_types
 from . import bp, problem
 from .auth import rate_limited
@@ -96,6 +97,7 @@ def _idempotency_key() -> str | None:
 
 @bp.post("/tickets")
 @rate_limited
+@api_filing_limit
 def create_ticket() -> Response | tuple[Response, int, dict[str, str]]:
     data = json_body()
     errors: dict[str, str] = {}
@@ -115,6 +117,7 @@ def create_ticket() -> Response | tuple[Response, int, dict[str, str]]:
     if ttype is not None and ttype.own_intake:
         errors["type"] = _("This kind of case is opened through its own form on the desk.")
     raise_if(errors)
+    started = utcnow()
     ticket = service.open_ticket(
         seller=current_user,
         type_key=type_key,
@@ -125,6 +128,8 @@ def create_ticket() -> Response | tuple[Response, int, dict[str, str]]:
         idempotency_key=key,
         via="api",
     )
+    if ticket.created_at >= started:
+        mark_filed()  # a replayed Idempotency-Key returns the earlier case: it counted then
     if key is not None and (ticket.type_key != type_key or ticket.subject != subject.strip()):
         return problem(
             409,

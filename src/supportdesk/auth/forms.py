@@ -18,15 +18,34 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+#: The shortest password an account may get (at registration and at a reset alike).
+PASSWORD_MIN = 10
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice: the rules every way of choosing a password shares."""
+
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=500)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class RegisterForm(NewPasswordForm):
     name = StringField(
         _l("Your name or shop name"), filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     email = EmailField(
         _l("Email address"), filters=[strip], validators=[DataRequired(), Email(), Length(max=320)]
     )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=500)])
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+
+
+class PasswordResetForm(FlaskForm):
+    """The address to send a password reset link to."""
+
+    email = EmailField(
+        _l("Email address"), filters=[strip], validators=[DataRequired(), Email(), Length(max=320)]
     )

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
-from ..accounts import find_user
+from ..accounts import find_user, password_reset_link
 from ..extensions import db
 from ..models import Message, Outbox, Status, Ticket, User, utcnow
 from .addresses import (
@@ -44,6 +44,8 @@ KINDS = {
     "status_changed": True,
     "merged": True,
     "mail_answer": False,
+    "password_reset": False,
+    "password_changed": False,
 }
 STATUS_LABELS = {
     Status.NEW: _l("new"),
@@ -150,6 +152,15 @@ def _variables(row: Outbox, ticket: Ticket | None, user: User | None) -> dict[st
         variables["source_ref"] = payload.get("source_ref", "")
     if row.kind == "mail_answer":
         variables["reason"] = payload.get("reason", "")
+    if row.kind == "password_reset":
+        variables["link"] = password_reset_link(user, payload)
+        if variables["link"] is None:
+            raise Undeliverable("not sent: the account changed since the reset was asked for")
+        variables["minutes"] = max(
+            1, current_app.config["SUPPORTDESK_PASSWORD_RESET_MAX_AGE"] // 60
+        )
+    if row.kind == "password_changed":
+        variables["link"] = payload.get("page", "")
     return variables
 
 
