@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, ScriptInfo, run_command, with_appcontext
 from . import i18n_catalog, migrate
 from .accounts import create_token, create_user, find_user
 from .app import check_secret, create_app
+from .backup import backup_command, restore_command
 from .extensions import db
 from .mail.cli import ingest_email_command, worker_command
 from .models import Queue, Role
@@ -33,6 +34,8 @@ def register_commands(app: Flask) -> None:
         db_group,
         worker_command,
         ingest_email_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
     i18n_catalog.register(app.cli)

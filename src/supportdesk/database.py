@@ -4,6 +4,15 @@ On SQLite every connection gets WAL (readers never block the writer), a ``busy_t
 writer waits for the lock instead of failing) and ``foreign_keys=ON``. A write transaction
 starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so two writers queue on the
 busy timeout instead of one failing at its first write with "database is locked".
+
+A write made outside :func:`write_transaction` (a token's last use, a search logged, a language
+remembered) would upgrade a read transaction to a write one, and SQLite refuses that at once,
+without waiting, whenever another connection writes at the same moment. So the first write of
+such a transaction ends its read and starts ``BEGIN IMMEDIATE`` before it: the write waits its
+turn and sees the latest data, as it would under PostgreSQL's READ COMMITTED.
+
+After an unhandled error the session's transaction is rolled back before the error page is
+made, so that page can still read (the signed-in user, the language) instead of failing too.
 """
 
 from __future__ import annotations
@@ -12,13 +21,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import Flask
+from flask import Flask, got_request_exception
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from .extensions import db
 
 _immediate: ContextVar[bool] = ContextVar("supportdesk_write_transaction", default=False)
+#: Statements that need the write lock; a SAVEPOINT is taken as the start of writing too.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+#: ``connection.info`` key: the SQLite transaction holds (or asked for) the write lock.
+_WRITING = "supportdesk_writing"
 
 
 def configure_engine(app: Flask) -> None:
@@ -28,6 +41,11 @@ def configure_engine(app: Flask) -> None:
     for engine in engines:
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine, app.config["SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS"])
+    got_request_exception.connect(_roll_back, app, weak=False)
+
+
+def _roll_back(_app: Flask, **_extra) -> None:
+    db.session.rollback()
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -44,7 +62,18 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        immediate = _immediate.get()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.info[_WRITING] = immediate
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before_write(connection, cursor, statement, _parameters, _context, _many) -> None:
+        if connection.info.get(_WRITING, True) or not connection.in_transaction():
+            return
+        if statement.lstrip()[:9].upper().startswith(_WRITES):
+            connection.info[_WRITING] = True
+            cursor.execute("COMMIT")  # the transaction has only read: nothing is lost
+            cursor.execute("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from supportdesk import migrate
 from supportdesk.database import write_transaction
 from supportdesk.extensions import db
+from supportdesk.models import User
 from supportdesk.search.schema import is_modelled
 from supportdesk.testing import database_url_for_tests, reset_postgres_schema
 
@@ -83,6 +84,39 @@ def test_reads_outside_write_transactions_do_not_lock(app):
     other.execute("BEGIN IMMEDIATE")
     other.execute("ROLLBACK")
     other.close()
+
+
+@sqlite_only
+def test_a_write_after_a_read_outside_write_transactions_does_not_fail(app, seller):
+    """Another process writes while this session has only read: this session's own write then
+    starts a new BEGIN IMMEDIATE transaction instead of failing with "database is locked"."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    assert db.session.get(type(seller), seller.id).locale is None  # a read transaction is open
+    other = sqlite3.connect(path, timeout=1, isolation_level=None)
+    other.execute("UPDATE users SET name = 'Renamed elsewhere' WHERE id = ?", (seller.id,))
+    other.close()
+    seller.locale = "fr"
+    db.session.commit()
+    db.session.expire_all()
+    assert (seller.locale, seller.name) == ("fr", "Renamed elsewhere")
+
+
+def test_the_error_page_still_shows_after_a_failed_write(make_app, make_user, login):
+    """A write that fails in the database leaves the session's transaction broken; it is rolled
+    back before the error page is made, so the page (which reads the signed-in user) shows."""
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    def write_twice():
+        db.session.add(User(email="twice@example.com", role="seller"))
+        db.session.add(User(email="twice@example.com", role="seller"))
+        db.session.flush()
+
+    app.add_url_rule("/write-twice", view_func=write_twice)
+    with app.app_context():
+        client = login(app.test_client(), make_user())
+        answer = client.get("/write-twice")
+    assert answer.status_code == 500
+    assert b'action="/sign-out"' in answer.data  # the desk's own page, for the signed-in user
 
 
 def test_a_failed_write_transaction_leaves_nothing(app, make_user):

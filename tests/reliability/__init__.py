@@ -1,0 +1,1 @@
+"""Reliability under load: real gunicorn, worker, SMTP and client processes (``-m reliability``)."""
