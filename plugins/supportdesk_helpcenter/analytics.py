@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from supportdesk.database import write_transaction
 from supportdesk.extensions import db
 from supportdesk.models import Ticket, utcnow
 
@@ -17,18 +18,19 @@ FAILED_SELF_HELP_WINDOW = timedelta(hours=2)
 
 
 def mark_failed_self_help(ticket: Ticket) -> None:
-    """After a case is opened: the seller's searches just before it did not answer them."""
+    """After a case is opened: the seller's searches just before it did not answer them.
+
+    Most cases follow no search: a read tells, and only a seller with searches to mark costs
+    a write transaction (on SQLite, a second turn on the write lock for every case filed)."""
     since = ticket.created_at - FAILED_SELF_HELP_WINDOW
-    db.session.execute(
-        sa.update(HelpSearch)
-        .where(
-            HelpSearch.seller_id == ticket.seller_id,
-            HelpSearch.created_at >= since,
-            HelpSearch.followed_by_case.is_(False),
-        )
-        .values(followed_by_case=True)
+    unmarked = (
+        HelpSearch.seller_id == ticket.seller_id,
+        HelpSearch.created_at >= since,
+        HelpSearch.followed_by_case.is_(False),
     )
-    db.session.commit()
+    if db.session.scalar(sa.select(sa.exists().where(*unmarked))):
+        with write_transaction() as session:
+            session.execute(sa.update(HelpSearch).where(*unmarked).values(followed_by_case=True))
 
 
 #: The periods the staff's page offers, in days.

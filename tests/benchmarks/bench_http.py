@@ -1,0 +1,358 @@
+"""Requests per second of whole HTTP requests under gunicorn, beside a bare Flask hello-world
+served with the same settings in the same run, and the memory of their workers.
+
+Measured: filing a case through the contact form (a signed-in seller's multipart POST, which
+answers 303 to the confirmation page), the help search page at 10,000 generated articles
+(rotating through the labelled queries of the search quality harness), and a staff queue page
+holding 10,000 cases (an agent signed in). Targets: filing >= 0.3x the hello-world's rate,
+help search >= 0.25x, and a desk worker's unique memory (USS) <= 1.5x a hello-world worker's.
+
+Both applications run at the same time under identical gunicorn settings; ``wrk`` loads one of
+them at a time, desk and hello-world alternately (A B A B), with the same connections, threads,
+duration and requests (``wrk_requests.lua``; the hello-world answers every path). The figures
+are medians. A run fails on any response other than the page's own status (303 for the filing,
+200 for the pages), on a filing run whose stored cases do not match its 303s, and on any error
+in the servers' logs. Beside the rates, the CPU time the workers spent per request is shown:
+it is less sensitive to whatever else the machine runs.
+
+    python -m tests.benchmarks.bench_http
+
+Environment: ``BENCH_SECONDS`` (per run, default 10), ``BENCH_ROUNDS`` (runs of each side,
+default 2), ``BENCH_WORKERS``, ``BENCH_CONNECTIONS``, ``SUPPORTDESK_TEST_DATABASE_URL``
+(PostgreSQL instead of SQLite).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Flask
+from gunicorn import __version__ as gunicorn_version
+
+from supportdesk.accounts import create_user
+from supportdesk.extensions import db
+from supportdesk.models import Queue, Ticket
+from supportdesk_helpcenter.tests.quality import harness
+
+from . import bench_help_search, bench_queue_pages
+from .common import benchmark_app
+from .http_load import Client, Server, WrkResult, memory, worker_memory, wrk
+
+ARTICLES = 10_000
+CASES = 10_000
+SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 2))
+WARMUP_SECONDS = 2
+CORES = os.cpu_count() or 1
+#: gunicorn's documented starting point: two workers per core, plus one.
+WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * CORES + 1))
+SETTINGS_WHY = (
+    "sync workers (gunicorn's default: the requests are short and spend their time in Python, "
+    "where threads of one process would share one interpreter lock); 2 x cores + 1 of them, "
+    "so that a core has work while a worker waits on the database; --preload, as the desk "
+    "should be deployed: built once, the workers forked from it share its memory"
+)
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 2 * WORKERS))
+WRK_THREADS = min(2, CONNECTIONS)
+GUNICORN_SETTINGS = [
+    "--worker-class",
+    "sync",
+    "--workers",
+    str(WORKERS),
+    "--preload",
+    "--timeout",
+    "120",
+    "--log-level",
+    "warning",
+]
+PASSWORD = "bench-password-1"
+FILER = "filer@bench.example"
+AGENT = "agent@bench.example"
+QUEUE_URL = "/staff/queues/seller_support"
+KEY_PREFIX = "contact-form:bench"
+MEMORY_TARGET = 1.5
+KEYS = ("rss", "pss", "uss")
+
+
+@dataclass
+class Measurement:
+    name: str
+    target: float | None
+    desk: list[WrkResult] = field(default_factory=list)
+    hello: list[WrkResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def desk_rps(self) -> float:
+        return statistics.median(r.rps for r in self.desk)
+
+    @property
+    def hello_rps(self) -> float:
+        return statistics.median(r.rps for r in self.hello)
+
+    @property
+    def ratio(self) -> float:
+        return self.desk_rps / self.hello_rps
+
+    def cpu(self, side: str) -> float:
+        return statistics.median(r.cpu_ms_per_request for r in getattr(self, side))
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and (self.target is None or self.ratio >= self.target)
+
+
+# --- the data ---------------------------------------------------------------------------------
+
+
+def prepare_desk() -> tuple[Path, str, Flask]:
+    """A desk with 10,000 generated articles and a queue of 10,000 cases; returns its instance
+    folder (holding the ``config.py`` gunicorn's desk reads), its database URL and the app
+    used to count cases afterwards."""
+    app = benchmark_app("http")
+    folder = Path(app.config["SUPPORTDESK_INSTANCE_PATH"])
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.test_request_context():
+        bench_help_search.generate(ARTICLES, random.Random(20261126))
+        queue = Queue(key="seller_support", name="Seller support")
+        db.session.add(queue)
+        db.session.commit()
+        create_user(AGENT, role="agent", password=PASSWORD, queues=["seller_support"])
+        create_user(FILER, password=PASSWORD)
+        owner = create_user("seller@bench.example", password=PASSWORD)
+        bench_queue_pages.CASES = CASES
+        bench_queue_pages.fill(queue.id, owner.id)
+        if db.engine.dialect.name == "postgresql":
+            # As autovacuum leaves a live database: index-only scans need the visibility map.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        db.engine.dispose()
+    settings = {
+        "SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
+        "SQLALCHEMY_DATABASE_URI": url,
+        # The form's limit (5 an hour) would turn the load into 429s after five cases.
+        "SUPPORTDESK_CONTACT_RATE_LIMIT": "100000000 per hour",
+    }
+    (folder / "config.py").write_text(
+        "".join(f"{key} = {value!r}\n" for key, value in settings.items()), encoding="utf-8"
+    )
+    return folder, url, app
+
+
+def stored_cases(app: Flask) -> int:
+    with app.app_context(), db.engine.connect() as conn:
+        return conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(Ticket)
+            .where(Ticket.idempotency_key.like(f"{KEY_PREFIX}%"))
+        )
+
+
+def search_paths() -> list[str]:
+    return [
+        "/help/search?" + urlencode({"q": q["q"], "lang": q["lang"]})
+        for q in harness.load_queries()
+    ]
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """What one measurement loads: its name, its target, the settings of ``wrk_requests.lua``
+    for a run (given the run's name: each filing run sends keys of its own) and the status the
+    desk answers."""
+
+    name: str
+    target: float | None
+    settings: Callable[[str], dict[str, str]]
+    status: int
+    #: Cases stored so far (the filing): counted around each desk run.
+    stored: Callable[[], int] | None = None
+
+
+def run(server: Server, page: Page, name: str, status: int, seconds: int) -> WrkResult:
+    settings = {**page.settings(name), "BENCH_EXPECTED": str(status)}
+    return wrk(server, settings, seconds=seconds, threads=WRK_THREADS, connections=CONNECTIONS)
+
+
+def measure(page: Page, desk: Server, hello: Server) -> Measurement:
+    """A short warm-up of each, then desk and hello-world alternately, ROUNDS times."""
+    measurement = Measurement(page.name, page.target)
+    run(desk, page, "warm", page.status, WARMUP_SECONDS)
+    run(hello, page, "warm", 200, WARMUP_SECONDS)
+    for number in range(ROUNDS):
+        before = page.stored() if page.stored else 0
+        result = run(desk, page, str(number), page.status, SECONDS)
+        if page.stored:
+            check_stored(measurement, result, page.stored() - before)
+        measurement.desk.append(result)
+        measurement.hello.append(run(hello, page, str(number), 200, SECONDS))
+    for server, results in (("desk", measurement.desk), ("hello-world", measurement.hello)):
+        measurement.problems += [f"{server}: {p}" for r in results for p in r.problems()]
+    return measurement
+
+
+def check_stored(measurement: Measurement, result: WrkResult, stored: int) -> None:
+    """Every 303 wrk saw is a stored case; a few more may be stored, answered after wrk
+    stopped counting (at most one per connection)."""
+    measurement.notes.append(
+        f"run {len(measurement.desk) + 1}: {result.expected} POSTs answered 303, "
+        f"{stored} cases stored"
+    )
+    if not result.expected <= stored <= result.expected + CONNECTIONS:
+        measurement.problems.append(
+            f"{result.expected} POSTs answered 303 but {stored} cases were stored"
+        )
+
+
+def pages(desk: Server, app: Flask) -> list[Page]:
+    """Sign in through the real forms, check that each page answers as a browser sees it, and
+    describe the three measurements."""
+    seller = Client(desk.base)
+    seller.sign_in(FILER, PASSWORD)
+    csrf = seller.contact_token()
+    seller.check_filing(csrf)
+    agent = Client(desk.base)
+    agent.sign_in(AGENT, PASSWORD)
+    agent.check_page(QUEUE_URL, "SD-B")
+    visitor = Client(desk.base)
+    paths = search_paths()
+    visitor.check_page(paths[0], "<mark>")
+    return [
+        Page(
+            "case filing (POST /contact)",
+            0.3,
+            lambda run: {
+                "BENCH_MODE": "filing",
+                "BENCH_COOKIE": seller.cookie_header(),
+                "BENCH_CSRF": csrf,
+                "BENCH_RUN": run,
+            },
+            303,
+            stored=lambda: stored_cases(app),
+        ),
+        Page(
+            f"help search ({ARTICLES:,} articles)",
+            0.25,
+            lambda run: {
+                "BENCH_MODE": "get",
+                "BENCH_COOKIE": visitor.cookie_header(),
+                "BENCH_PATHS": "\n".join(paths),
+            },
+            200,
+        ),
+        Page(
+            f"staff queue page ({CASES:,} cases)",
+            None,
+            lambda run: {
+                "BENCH_MODE": "get",
+                "BENCH_COOKIE": agent.cookie_header(),
+                "BENCH_PATHS": QUEUE_URL,
+            },
+            200,
+        ),
+    ]
+
+
+def report(measurements: list[Measurement]) -> None:
+    print(
+        f"\n{'measurement':<34} {'desk rps':>9} | {'hello rps':>9} | ratio | target  | result"
+        f"   (CPU ms/request desk | hello)"
+    )
+    for m in measurements:
+        target = f">= {m.target:.2f}" if m.target is not None else "none"
+        verdict = "PASS" if m.passed else "FAIL"
+        if m.target is None and not m.problems:
+            verdict = "-"
+        print(
+            f"{m.name:<34} {m.desk_rps:9.1f} | {m.hello_rps:9.1f} | {m.ratio:5.3f} | {target:<7} |"
+            f" {verdict:<6}   ({m.cpu('desk'):6.2f} | {m.cpu('hello'):5.2f})"
+        )
+        runs = ", ".join(f"{d.rps:.0f}/{h.rps:.0f}" for d, h in zip(m.desk, m.hello, strict=True))
+        print(f"{'':<4}runs, desk/hello rps: {runs}")
+        for note in m.notes:
+            print(f"{'':<4}{note}")
+        for problem in m.problems:
+            print(f"{'':<4}!! {problem}")
+
+
+def main() -> int:
+    if not shutil.which("wrk"):
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    print(
+        f"gunicorn {gunicorn_version}, the same settings for both applications: "
+        f"{' '.join(GUNICORN_SETTINGS)}\n({SETTINGS_WHY})\n"
+        f"wrk: {WRK_THREADS} threads, {CONNECTIONS} connections, {SECONDS} s per run, "
+        f"{ROUNDS} runs of each (desk, hello-world, alternately; medians), {WARMUP_SECONDS} s "
+        f"warm-up; {CORES} cores"
+    )
+    print(f"preparing {ARTICLES:,} help articles and a queue of {CASES:,} cases", flush=True)
+    folder, url, app = prepare_desk()
+    print(f"database: {url.rsplit('@', 1)[-1]}", flush=True)
+    env = {**os.environ, "SUPPORTDESK_INSTANCE": str(folder)}
+    with (
+        Server("desk", "supportdesk:create_app()", GUNICORN_SETTINGS, env, folder) as desk,
+        Server(
+            "hello-world", "tests.benchmarks.hello:app", GUNICORN_SETTINGS, env, folder
+        ) as hello,
+    ):
+        measurements = [measure(page, desk, hello) for page in pages(desk, app)]
+        report(measurements)
+        memory_ok = report_memory(desk, hello)
+        errors = desk.errors() + hello.errors()
+    if errors:
+        print(f"\n!! the servers logged {errors} errors")
+    ok = memory_ok and not errors and all(m.passed for m in measurements)
+    if errors or any(m.problems for m in measurements):
+        print(f"\nthe servers' logs and the database are kept in {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"\nall targets {'met' if ok else 'NOT met'}")
+    if errors or any(m.problems for m in measurements):
+        return 1
+    if not ok and os.environ.get("BENCH_TARGETS") == "report":
+        print("(BENCH_TARGETS=report: a missed target is printed, not a failure)")
+        return 0
+    return 0 if ok else 1
+
+
+def report_memory(desk: Server, hello: Server) -> bool:
+    """Each worker's memory after the load; the mean USS is compared: see the README."""
+    print(f"\nmemory after the load, MiB (workers: mean of {WORKERS})")
+    print(f"{'':<24} {'RSS':>6} {'PSS':>6} {'USS':>6}")
+    uss = {}
+    for server in (desk, hello):
+        workers = worker_memory(server.pid)
+        for label, rows in (("worker", workers), ("master", [memory(server.pid)])):
+            rss, pss, used = (statistics.fmean(row[key] for row in rows) / 1024 for key in KEYS)
+            print(f"{server.name + ' ' + label:<24} {rss:6.1f} {pss:6.1f} {used:6.1f}")
+            uss.setdefault(server.name, used)
+    ratio = uss[desk.name] / uss[hello.name]
+    ok = ratio <= MEMORY_TARGET
+    print(
+        "compared: USS, the pages only that worker holds, which is what one more worker costs "
+        "(with --preload a worker shares the master's pages: RSS counts them in full, PSS in "
+        "part)"
+    )
+    print(
+        f"worker memory (USS) desk / hello-world: {ratio:.2f}x | target <= {MEMORY_TARGET} | "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())

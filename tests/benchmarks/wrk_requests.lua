@@ -1,0 +1,107 @@
+-- The requests of the HTTP benchmark (tests/benchmarks/bench_http.py), for wrk.
+--
+-- Set by the benchmark through the environment:
+--   BENCH_MODE      "get" (rotate through BENCH_PATHS) or "filing" (POST the contact form)
+--   BENCH_PATHS     the paths to GET, one a line
+--   BENCH_COOKIE    the Cookie header (a signed-in session)
+--   BENCH_AGENT     the User-Agent the session was signed in with
+--   BENCH_CSRF      the form's CSRF token (filing)
+--   BENCH_RUN       a name for the run, part of each form's idempotency key (filing)
+--   BENCH_EXPECTED  the status every response must have (200, or 303 for a filing)
+--
+-- Each response's status is counted as expected or not, and the totals are printed on one
+-- "BENCH" line at the end: wrk's own count tells 2xx/3xx from the rest only, and a 302 to the
+-- sign-in page is a 3xx.
+
+local mode = os.getenv("BENCH_MODE")
+local expected_status = tonumber(os.getenv("BENCH_EXPECTED"))
+local cookie = os.getenv("BENCH_COOKIE") or ""
+local agent = os.getenv("BENCH_AGENT")
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("thread_id", #threads)
+end
+
+local paths = {}
+for path in string.gmatch(os.getenv("BENCH_PATHS") or "", "[^\n]+") do
+  table.insert(paths, path)
+end
+
+-- The contact form as a browser sends it: multipart, every field in page order, an empty file
+-- input, and "seen_suggestions" as the form's script adds it once it showed help articles.
+local boundary = "----supportdeskbench4f9a1c"
+local form_headers = {
+  ["Cookie"] = cookie,
+  ["User-Agent"] = agent,
+  ["Content-Type"] = "multipart/form-data; boundary=" .. boundary,
+}
+local get_headers = { ["Cookie"] = cookie, ["User-Agent"] = agent }
+
+local function part(name, value)
+  return "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" .. name
+    .. "\"\r\n\r\n" .. value .. "\r\n"
+end
+
+local no_file = "--" .. boundary
+  .. "\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"\"\r\n"
+  .. "Content-Type: application/octet-stream\r\n\r\n\r\n"
+local message = "Hello, a buyer says the parcel never arrived although the tracking shows it "
+  .. "as delivered two days ago. I have the proof of postage. What should I do next, and will "
+  .. "the payout for this order be held while you look into it?"
+
+local function filing(n)
+  return part("csrf_token", os.getenv("BENCH_CSRF"))
+    .. part("idempotency_key", "bench" .. os.getenv("BENCH_RUN") .. "x" .. n)
+    .. part("held", "")
+    .. part("topic", "shipping")
+    .. part("order_id", "")
+    .. part("subject", "Parcel shown as delivered but not received " .. n)
+    .. part("body", message)
+    .. no_file
+    .. part("reply_language", "en")
+    .. part("seen_suggestions", "1")
+    .. "--" .. boundary .. "--\r\n"
+end
+
+function init(args)
+  sent = 0
+  expected_seen = 0
+  unexpected_seen = 0
+  first_unexpected = 0
+end
+
+function request()
+  sent = sent + 1
+  if mode == "filing" then
+    local n = string.format("%02d%010d", thread_id, sent)
+    return wrk.format("POST", "/contact", form_headers, filing(n))
+  end
+  -- Each thread starts at its own place in the list, so that the threads do not move in step.
+  local path = paths[((thread_id * 37 + sent) % #paths) + 1]
+  return wrk.format("GET", path, get_headers, nil)
+end
+
+function response(status, headers, body)
+  if status == expected_status then
+    expected_seen = expected_seen + 1
+  else
+    unexpected_seen = unexpected_seen + 1
+    if first_unexpected == 0 then
+      first_unexpected = status
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local good, bad, first = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    good = good + thread:get("expected_seen")
+    bad = bad + thread:get("unexpected_seen")
+    if first == 0 then
+      first = thread:get("first_unexpected")
+    end
+  end
+  io.write(string.format("BENCH expected=%d unexpected=%d first_unexpected=%d\n", good, bad, first))
+end
