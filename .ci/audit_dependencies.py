@@ -37,7 +37,7 @@ def waivers() -> dict[str, str]:
 
 def project_page(name: str) -> dict | None:
     try:
-        with urllib.request.urlopen(PYPI.format(name=name), timeout=20) as answer:  # nosec B310
+        with urllib.request.urlopen(PYPI.format(name=name), timeout=20) as answer:  # noqa: S310
             return json.load(answer)
     except (OSError, ValueError):
         return None

@@ -73,6 +73,33 @@ def database_url_for_tests() -> str | None:
     return os.environ.get(TEST_DATABASE_ENV) or None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, give each worker a PostgreSQL database of its own (``<name>_gw0``,
+    created on first use), so that workers never empty each other's tables. The variable is
+    changed for the whole worker process, so servers and commands a test starts inherit it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = database_url_for_tests()
+    if worker and url and url.startswith("postgresql"):
+        os.environ[TEST_DATABASE_ENV] = worker_database(url, worker)
+
+
+def worker_database(url: str, worker: str) -> str:
+    """The URL of ``url``'s database suffixed with ``worker``, creating that database if needed."""
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def base_config(tmp_path: Path) -> dict[str, Any]:
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
