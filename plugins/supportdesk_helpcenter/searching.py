@@ -1,12 +1,16 @@
 """Help search: the core search service over published articles, with snippets made only for
-the results shown (the top results are chosen first)."""
+the results shown (the top results are chosen first), from the text the index kept of each."""
 
 from __future__ import annotations
 
 import math
 import re
 import time
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate, compress, islice
+from operator import sub
 
 import sqlalchemy as sa
 from flask import url_for
@@ -21,8 +25,10 @@ from .models import Article, HelpSearch
 from .rendering import plain_text
 
 SNIPPET_WORDS = 32
+_ANY_SLUG = "0-slug-0"  # stands for each slug of a page in its articles' address
 _TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
+_UNTIL_SPACE = re.compile(r"\S*")
 
 
 @dataclass
@@ -48,66 +54,79 @@ class HelpResults:
     words: list[str]
 
 
-def _wanted(words: list[str], locale: str) -> set[str]:
-    return set(stem(words, locale)) | set(words)
+class _Words:
+    """Says which words of a text the query asked for. Each distinct word is folded and stemmed
+    once for the whole results page (its articles share most of their words), in one batch."""
+
+    def __init__(self, query_words: list[str], locale: str):
+        self.wanted = set(stem(query_words, locale)) | set(query_words)
+        self.locale = locale
+        self.known: dict[str, bool] = {}
+
+    def flags(self, words: list[str]) -> list[bool]:
+        known = self.known
+        new = list(set(words).difference(known))
+        if new:
+            # Folding works character by character: one call folds every new word at once.
+            folded = fold("\n".join(new)).split("\n")
+            wanted = self.wanted
+            found = [
+                plain in wanted or stemmed in wanted
+                for plain, stemmed in zip(folded, stem(folded, self.locale), strict=True)
+            ]
+            known.update(zip(new, found, strict=True))
+        return list(map(known.__getitem__, words))
 
 
-class _Matcher:
-    """Says whether a word of the text is one the query asked for, folding and stemming each
-    distinct word once (snippets look at every word of an article)."""
-
-    def __init__(self, wanted: set[str], locale: str):
-        self.wanted, self.locale, self.known = wanted, locale, {}
-
-    def __call__(self, token: str) -> bool:
-        found = self.known.get(token)
-        if found is None:
-            folded = fold(token)
-            found = self.known[token] = (
-                folded in self.wanted or stem([folded], self.locale)[0] in self.wanted
-            )
-        return found
+def _tokens(text: str) -> tuple[list[str], int]:
+    """Words and the runs between them, alternating, and the index of the first word."""
+    tokens = _TOKEN.findall(text)
+    first = 0 if tokens and (tokens[0][0].isalnum() or tokens[0][0] == "_") else 1
+    return tokens, first
 
 
-def highlight(text: str, wanted: set[str], locale: str, matcher: _Matcher | None = None) -> Markup:
+def _marked(tokens: list[str], first: int, flags: list[bool]) -> Markup:
+    """The tokens escaped, with the flagged words (``flags[i]`` is ``tokens[first + 2 * i]``)
+    in <mark>; the text between two marks is escaped in one piece."""
+    pieces, done = [], 0
+    for i in compress(range(len(flags)), flags):
+        at = first + 2 * i
+        pieces += [escape("".join(tokens[done:at])), "<mark>", escape(tokens[at]), "</mark>"]
+        done = at + 1
+    pieces.append(escape("".join(tokens[done:])))
+    return Markup("".join(pieces))  # noqa: S704 (every piece of text was escaped above)  # nosec B704
+
+
+def highlight(text: str, words: _Words) -> Markup:
     """Escape ``text`` and wrap the query's words in <mark>."""
-    is_wanted = matcher or _Matcher(wanted, locale)
-    parts = []
-    for token in _TOKEN.findall(text):
-        if token[0].isalnum() or token[0] == "_":
-            parts.append(Markup("<mark>%s</mark>") % token if is_wanted(token) else escape(token))
-        else:
-            parts.append(escape(token))
-    return Markup("").join(parts)
+    tokens, first = _tokens(text)
+    return _marked(tokens, first, words.flags(tokens[first::2]))
 
 
-def snippet(text: str, wanted: set[str], locale: str, matcher: _Matcher | None = None) -> Markup:
+def snippet(passage: search.Passage, words: _Words) -> Markup:
     """The passage of about ``SNIPPET_WORDS`` words holding most of the query's words."""
-    is_wanted = matcher or _Matcher(wanted, locale)
-    spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    if not spans:
+    text = passage.text
+    if passage.terms is not None:  # the index analysed these words already
+        flags = list(map(words.wanted.__contains__, passage.terms))
+    else:
+        flags = words.flags(_WORD.findall(text))
+    if not flags:
         return Markup("")
-    flags = [is_wanted(text[a:b]) for a, b in spans]
-    size = min(SNIPPET_WORDS, len(spans))
-    window = best = sum(flags[:size])
-    best_start = 0
-    for start in range(1, len(spans) - size + 1):
-        window += flags[start + size - 1] - flags[start - 1]
-        if window > best:
-            best_start, best = start, window
-    first = 0 if best_start == 0 else spans[best_start][0]
-    last = spans[best_start + size - 1][1]
-    if best_start + size == len(spans):
-        last = len(text)
-    else:  # keep the punctuation that closes the last word
-        while last < len(text) and not text[last].isspace():
-            last += 1
-    prefix = "… " if best_start else ""
-    suffix = " …" if best_start + size < len(spans) else ""
+    size = min(SNIPPET_WORDS, len(flags))
+    ahead = list(accumulate(flags, initial=0))  # ahead[i]: query words among the first i
+    in_window = list(map(sub, ahead[size:], ahead[: len(ahead) - size]))
+    start = in_window.index(max(in_window))  # the earliest of the best windows
+    shown = list(islice(_WORD.finditer(text), start, start + size + 1))  # and the next word
+    if len(shown) < size:  # the analysed words did not line up with the text's
+        return snippet(search.Passage(text), words)
+    begin = shown[0].start() if start else 0
+    more = len(shown) > size
+    # Up to the end of the text, or with the punctuation that closes the last word shown.
+    finish = _UNTIL_SPACE.match(text, shown[size - 1].end()).end() if more else len(text)
     return Markup("%s%s%s") % (
-        prefix,
-        highlight(text[first:last], wanted, locale, is_wanted),
-        suffix,
+        "… " if start else "",
+        highlight(text[begin:finish], words),
+        " …" if more else "",
     )
 
 
@@ -115,17 +134,29 @@ def article_url(slug: str, locale: str) -> str:
     return url_for("desk.helpcenter.article", slug=slug, lang=locale)
 
 
+def _article_urls(locale: str) -> Callable[[str], str]:
+    """``article_url`` for the articles of a results page, building the address once: a slug
+    is lower-case letters, digits and hyphens, which stand in an address as they are."""
+    pattern = article_url(_ANY_SLUG, locale)
+    return lambda slug: pattern.replace(_ANY_SLUG, slug, 1)
+
+
 def _hits(results: search.Results, locale: str) -> list[Hit]:
     if not results.keys:
         return []
     rows = {
-        a.slug: a
-        for a in db.session.scalars(
-            sa.select(Article).where(Article.slug.in_(results.keys), Article.locale == locale)
+        row.slug: row
+        for row in db.session.execute(
+            sa.select(Article.slug, Article.title, Article.category).where(
+                Article.slug.in_(results.keys), Article.locale == locale
+            )
         )
     }
-    wanted = _wanted(results.words, locale)
-    matcher = _Matcher(wanted, locale)  # shared: the articles of a page share most words
+    passages = search.passages(SOURCE, list(rows), locale)
+    if missing := [slug for slug in rows if slug not in passages]:
+        passages.update(_passages_from_articles(missing, locale))
+    words = _Words(results.words, locale)  # shared: the articles of a page share most words
+    url = _article_urls(locale)
     hits = []
     for key, score in zip(results.keys, results.scores, strict=True):
         article = rows.get(key)
@@ -136,14 +167,26 @@ def _hits(results: search.Results, locale: str) -> list[Hit]:
                 slug=article.slug,
                 locale=locale,
                 title=article.title,
-                title_html=highlight(article.title, wanted, locale, matcher),
-                url=article_url(article.slug, locale),
-                snippet=snippet(plain_text(article.body), wanted, locale, matcher),
+                title_html=highlight(article.title, words),
+                url=url(article.slug),
+                snippet=snippet(passages[key], words),
                 score=round(-score, 4),
                 category=article.category,
             )
         )
     return hits
+
+
+def _passages_from_articles(slugs: list[str], locale: str) -> dict[str, search.Passage]:
+    """The text of articles the index does not hold (indexed before it kept the text)."""
+    return {
+        slug: search.Passage(unicodedata.normalize("NFC", plain_text(body)))
+        for slug, body in db.session.execute(
+            sa.select(Article.slug, Article.body).where(
+                Article.slug.in_(slugs), Article.locale == locale
+            )
+        )
+    }
 
 
 def search_help(

@@ -361,6 +361,9 @@ class SearchDocument(db.Model):
     scope: Mapped[str] = mapped_column(sa.String(100), default="")
     # The document's distinct folded words, to keep the vocabulary's counts right on change.
     terms: Mapped[str] = mapped_column(sa.Text, default="")
+    # The body as given, for snippets, where ``body`` holds analysed words (SQLite); None where
+    # ``body`` is that text already (PostgreSQL) or for a document indexed before it was kept.
+    body_text: Mapped[str | None] = mapped_column(sa.Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

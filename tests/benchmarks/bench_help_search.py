@@ -4,20 +4,29 @@ Articles are generated from the words of the demo help pages (same vocabulary, s
 frequencies), half in English and half in French; the queries are the labelled queries of the
 quality harness. Target at 100,000 articles: engine p95 <= 25 ms in process and >= 12x faster
 than LIKE.
+
+    python -m tests.benchmarks.bench_help_search [SIZE ...] [--keep DIR]
+
+``--keep /tmp/help-bench`` keeps each generated database (SQLite: one file per size under DIR;
+PostgreSQL: the test database, which holds one size at a time) and reuses it on the next run
+when it was generated for the same index schema.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import random
-import sys
 from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Flask
 
 from supportdesk.extensions import db
 from supportdesk.models import SearchDocument, SearchTerm, utcnow
 from supportdesk.search import backend
+from supportdesk.search import schema as search_schema
 from supportdesk.search.analysis import words
 from supportdesk.search.backends import scope_text
 from supportdesk_helpcenter import files, searching
@@ -29,7 +38,7 @@ from supportdesk_helpcenter.tests.quality import harness
 from .common import analyse_db, benchmark_app, percentile, summary, timings
 
 DEMO = Path(__file__).parents[2] / "plugins" / "supportdesk_helpcenter" / "demo_articles"
-SIZES = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
+SIZES = [10_000, 100_000]
 QUERY_COUNT = 200
 BATCH = 5_000
 
@@ -51,7 +60,8 @@ def generate(count: int, rng: random.Random) -> None:
     """Insert ``count`` articles and their index rows in bulk (the per-article path is the
     same code, but a million single upserts would take the benchmark's whole budget)."""
     vocab = vocabularies()
-    prepare = backend().stored_text
+    store = backend()
+    prepare = store.stored_text
     term_counts: dict[tuple[str, str], Counter] = {
         ("en", SOURCE): Counter(),
         ("fr", SOURCE): Counter(),
@@ -92,6 +102,7 @@ def generate(count: int, rng: random.Random) -> None:
                     "title": prepare(title, locale),
                     "tags": "",
                     "body": prepare(body, locale),
+                    "body_text": store.kept_body_text(body),
                     "facet": "generated",
                     "scope": scope_text(SOURCE, locale, "generated"),
                     "terms": " ".join(sorted(distinct)),
@@ -113,15 +124,47 @@ def generate(count: int, rng: random.Random) -> None:
     analyse_db()
 
 
+def kept_shape(size: int) -> str:
+    """What kept articles depend on: their number, the database and the index's shape."""
+    shape = [str(size), str(db.engine.url), *search_schema.SQLITE_DDL, *search_schema.POSTGRES_DDL]
+    shape += SearchDocument.__table__.columns.keys()
+    return hashlib.sha256("\n".join(shape).encode()).hexdigest()
+
+
+def desk_with_articles(size: int, keep: Path | None) -> Flask:
+    """A desk holding ``size`` generated articles: those a previous run kept (generated for
+    the same index), or new ones."""
+    name = f"help-{size}"
+    marker = keep / name / "generated" if keep is not None else None
+    if marker is not None and marker.exists():
+        app = benchmark_app(name, marker.parent, keep=True)
+        with app.app_context():
+            # The PostgreSQL database holds the size generated last, whatever the markers say.
+            count = db.session.scalar(sa.select(sa.func.count()).select_from(Article))
+            if marker.read_text() == kept_shape(size) and count == size:
+                print(f"\nreusing the {size:,} articles kept in {marker.parent}")
+                return app
+            db.engine.dispose()
+    app = benchmark_app(name, marker.parent if marker is not None else None)
+    with app.app_context():
+        generate(size, random.Random(20261126 + size))
+        if marker is not None:
+            marker.write_text(kept_shape(size))
+    return app
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=SIZES, metavar="SIZE")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep and reuse the databases")
+    options = parser.parse_args()
     queries = harness.load_queries()
     rng = random.Random(20261126)
     sample = [rng.choice(queries) for _ in range(QUERY_COUNT)]
     rows = []
-    for size in SIZES:
-        app = benchmark_app(f"help-{size}")
+    for size in options.sizes:
+        app = desk_with_articles(size, options.keep)
         with app.test_request_context():
-            generate(size, rng)
             answered = sum(
                 1 for q in sample if searching.search_help(q["q"], q["lang"], log=False).hits
             )

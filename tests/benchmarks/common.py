@@ -17,11 +17,16 @@ from supportdesk.extensions import db
 from supportdesk.search import schema as search_schema
 
 
-def benchmark_app(name: str) -> Flask:
+def benchmark_app(name: str, folder: Path | None = None, *, keep: bool = False) -> Flask:
     """A desk on a fresh SQLite file, or on an emptied PostgreSQL database when
-    ``SUPPORTDESK_TEST_DATABASE_URL`` is set."""
-    folder = Path(tempfile.mkdtemp(prefix=f"supportdesk-{name}-"))
+    ``SUPPORTDESK_TEST_DATABASE_URL`` is set. ``keep`` opens the data a previous run left in
+    ``folder`` (or in the PostgreSQL database) as it is: generating it can take minutes."""
+    folder = folder or Path(tempfile.mkdtemp(prefix=f"supportdesk-{name}-"))
+    folder.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("SUPPORTDESK_TEST_DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
+    if not keep:
+        for leftover in folder.glob("bench.db*"):
+            leftover.unlink()
     app = create_app(
         {
             "TESTING": True,
@@ -33,7 +38,7 @@ def benchmark_app(name: str) -> Flask:
         }
     )
     with app.app_context():
-        if url.startswith("postgresql"):
+        if url.startswith("postgresql") and not keep:
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         db.create_all()

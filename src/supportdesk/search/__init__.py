@@ -3,8 +3,8 @@
 A source (cases, help articles, a plugin's own records) writes documents with :func:`index` in
 the same transaction as the change they mirror, and asks :func:`search` (ranked, paginated,
 typo-tolerant) or :func:`matching` (a select to join against its own tables) for them. Ranking
-weighs the title above the tags above the body. Pages show the source's own records, never the
-index; snippets are made from them for the few results shown.
+weighs the title above the tags above the body. Pages show the source's own records; the
+snippets of the few results shown are made from the body text the index kept (:func:`passages`).
 
 Backends: SQLite FTS5 over Python-stemmed text, and PostgreSQL's own ``french``/``english``
 text search with ``unaccent``; see :mod:`supportdesk.search.schema` and ``backends``.
@@ -21,9 +21,21 @@ from ..extensions import db
 from ..models import SearchDocument, SearchTerm, utcnow
 from . import vocabulary
 from .analysis import fold, query_words, words
-from .backends import backend, forget_stats, scope_text
+from .backends import Passage, backend, scope_text
+from .ranking import forget_stats
 
-__all__ = ["Document", "Results", "SearchSource", "fold", "index", "matching", "remove", "search"]
+__all__ = [
+    "Document",
+    "Passage",
+    "Results",
+    "SearchSource",
+    "fold",
+    "index",
+    "matching",
+    "passages",
+    "remove",
+    "search",
+]
 
 
 @dataclass(frozen=True)
@@ -62,11 +74,13 @@ def _surface_terms(document: Document) -> set[str]:
 
 def index(document: Document) -> None:
     """Add or replace a document, inside the caller's transaction."""
-    prepare = backend().stored_text
+    store = backend()
+    prepare = store.stored_text
     values = {
         "title": prepare(document.title, document.locale),
         "tags": prepare(" ".join(document.tags), document.locale),
         "body": prepare(document.body, document.locale),
+        "body_text": store.kept_body_text(document.body),
         "facet": document.facet,
         "scope": scope_text(document.source, document.locale, document.facet),
         "terms": " ".join(sorted(_surface_terms(document))),
@@ -131,6 +145,13 @@ def matching(
     if not terms:
         return None
     return backend().matching_ids(source, terms, locale, every_word)
+
+
+def passages(source: str, keys: list[str], locale: str) -> dict[str, Passage]:
+    """The body of each document as it was given to :func:`index`, for the snippets of the
+    results shown: cheaper than rebuilding it from the source's records. A document indexed
+    before the index kept it has none until ``supportdesk reindex``."""
+    return backend().passages(source, keys, locale) if keys else {}
 
 
 def search(

@@ -157,8 +157,11 @@ def fold(text: str) -> str:
     """Lower case without accents: « Réclamation » and « reclamation » are one word."""
     if text.isascii():
         return text.lower()  # the common case, and the same answer, a hundred times faster
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    # Each distinct accent is deleted in one pass (in C): a test per character is slower.
+    for mark in [ch for ch in set(folded) if unicodedata.combining(ch)]:
+        folded = folded.replace(mark, "")
+    return folded
 
 
 def words(text: str) -> list[str]:

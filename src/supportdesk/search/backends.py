@@ -1,42 +1,42 @@
 """The two full-text backends behind the search service, with one interface.
 
 Both rank at most ``CANDIDATE_CAP`` candidates, so a query made of common words costs the same
-on 100,000 documents as on 1,000. Candidates are gathered best tiers first: every word in the
-title or tags, every word anywhere, some word in the title or tags, some word anywhere. When a
-query matches fewer documents than the cap, every match is ranked.
+on 100,000 documents as on 1,000. Candidates are gathered best tiers first: every word (in the
+title or tags first, on SQLite), then, only when those do not fill the page asked for, some
+word. When a query matches fewer documents than the cap, every match is ranked.
 
 Ranking puts documents holding every word first, then by relevance: BM25F over title (10),
-tags (5) and body (1) on SQLite, computed here from the stored analysed text of the
-candidates; ``ts_rank_cd`` with A/B/C weights on PostgreSQL.
+tags (5) and body (1) on SQLite (:mod:`.ranking`); ``ts_rank_cd`` with A/B/C weights on
+PostgreSQL. SQLite's statements go through the driver's cursor (:func:`_read`): a query runs a
+handful of small ones, and SQLAlchemy's work for each costs more than SQLite's.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-import time
-from collections import Counter
+import json
+import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import SearchDocument, SearchTerm
+from ..models import SearchDocument
+from . import ranking
 from .analysis import analyse, stem
-
-ALL_WORDS_BONUS = 1000.0
-FIELD_WEIGHTS = {"title": 10.0, "tags": 5.0, "body": 1.0}
-BM25_K1, BM25_B = 1.2, 0.75
+from .ranking import ALL_WORDS_BONUS, corpus_stats
 
 
 def scope_token(source: str, locale: str | None) -> str:
     """An index token naming a source and language (``s`` + hash: letters and digits only)."""
-    return "s" + hashlib.sha1(f"{source}|{locale or ''}".encode()).hexdigest()[:16]  # noqa: S324
+    return (
+        "s"
+        + hashlib.sha1(f"{source}|{locale or ''}".encode(), usedforsecurity=False).hexdigest()[:16]
+    )
 
 
 def facet_token(source: str, facet: str) -> str:
-    return "f" + hashlib.sha1(f"{source}|{facet}".encode()).hexdigest()[:16]  # noqa: S324
+    return "f" + hashlib.sha1(f"{source}|{facet}".encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def scope_text(source: str, locale: str, facet: str) -> str:
@@ -53,6 +53,24 @@ class Ranked:
     total: int
 
 
+@dataclass(frozen=True)
+class Passage:
+    """A document's body as given to the index, with composed accents (a decomposed « é » is
+    two words to a regular expression), and, where the index keeps them (SQLite), its analysed
+    words, so that a snippet need not analyse the text again: ``terms[i]`` is the ``i``-th word
+    of ``text`` folded and stemmed. (Folding seldom splits or joins a word, as with « ½ »; a
+    passage shown may then start a word or two away from the best.)"""
+
+    text: str
+    terms: list[str] | None = None
+
+
+_MATCHES = {
+    "search_fts": "SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?",
+    "search_fts_heads": "SELECT rowid FROM search_fts_heads WHERE search_fts_heads MATCH ? LIMIT ?",
+}
+
+
 class SqliteBackend:
     """FTS5 over folded, stemmed text."""
 
@@ -63,10 +81,22 @@ class SqliteBackend:
     def stored_text(self, text: str, locale: str) -> str:
         return analyse(text, locale)
 
+    def kept_body_text(self, body: str) -> str | None:
+        # ``body`` holds analysed words: snippets need the text as written (see ``Passage``).
+        return unicodedata.normalize("NFC", body)
+
+    def passages(self, source: str, keys: list[str], locale: str) -> dict[str, Passage]:
+        rows = _read(
+            "SELECT doc_key, body_text, body FROM search_documents WHERE source = ?"
+            " AND locale = ? AND doc_key IN (SELECT value FROM json_each(?))"
+            " AND body_text IS NOT NULL",
+            (source, locale, json.dumps(keys)),
+        )
+        return {key: Passage(text, body.split()) for key, text, body in rows}
+
     # -- query text -------------------------------------------------------------------------
 
-    def _terms(self, terms: list[str], locale: str | None, prefix_last: bool) -> list[str]:
-        stems = stem(terms, locale) if locale else list(terms)
+    def _terms(self, terms: list[str], stems: list[str], prefix_last: bool) -> list[str]:
         parts = [f'"{s}"' for s in stems]
         if prefix_last:  # a word being typed: its stem or itself as a prefix
             parts[-1] = f'("{stems[-1]}"* OR "{terms[-1]}"*)'
@@ -78,16 +108,15 @@ class SqliteBackend:
             clause += f' AND scope : "{facet_token(source, facet)}"'
         return clause
 
-    def _rowids(self, expression: str, limit: int) -> list[int]:
-        statement = sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q LIMIT :n")
-        return list(db.session.scalars(statement, {"q": expression, "n": limit}).all())
+    def _rowids(self, expression: str, limit: int, table: str = "search_fts") -> list[int]:
+        return [rowid for (rowid,) in _read(_MATCHES[table], (expression, limit))]
 
     # -- the service's entry points -----------------------------------------------------------
 
     def matching_ids(
         self, source: str, terms: list[str], locale: str | None, every_word: bool
     ) -> sa.Select:
-        parts = self._terms(terms, locale, False)
+        parts = self._terms(terms, stem(terms, locale) if locale else list(terms), False)
         words = " AND ".join(parts) if every_word else " OR ".join(parts)
         expression = f"{self._filter(source, locale, None)} AND ({words})"
         fts = sa.table("search_fts", sa.column("rowid"))
@@ -109,148 +138,68 @@ class SqliteBackend:
         limit: int,
         offset: int,
     ) -> Ranked:
-        parts = self._terms(terms, locale, prefix_last)
+        stems = stem(terms, locale) if locale else list(terms)
+        parts = self._terms(terms, stems, prefix_last)
         base = self._filter(source, locale, facet)
         every, some = " AND ".join(parts), " OR ".join(parts)
-        tiers = [f"{{title tags}} : ({every})", f"({every})"]
-        if len(parts) > 1:
-            tiers += [f"{{title tags}} : ({some})", f"({some})"]
-        candidates: dict[int, None] = {}
-        with_every: set[int] = set()
-        for number, tier in enumerate(tiers):
-            if len(candidates) >= self.CANDIDATE_CAP:
-                break
-            found = self._rowids(f"{base} AND {tier}", self.CANDIDATE_CAP)
-            for rowid in found:
-                if len(candidates) >= self.CANDIDATE_CAP:
-                    break
-                candidates.setdefault(rowid)
-                if number < 2:
-                    with_every.add(rowid)
+        with_every = self._gather(f"{base} AND ({every})", {})
+        candidates = dict(with_every)
+        # A document holding only some words ranks below every document holding them all:
+        # it is needed only when those do not fill the page.
+        partial = len(parts) > 1 and len(candidates) < offset + limit
+        if partial:
+            self._gather(f"{base} AND ({some})", candidates)
         if not candidates:
             return Ranked([], [], 0)
         total = len(candidates)
-        if total >= self.CANDIDATE_CAP:
-            total = len(self._rowids(f"{base} AND ({some})", self.COUNT_CAP + 1))
-        stems = stem(terms, locale) if locale else list(terms)
+        if total >= self.CANDIDATE_CAP or (len(parts) > 1 and not partial):
+            total = self._count(f"{base} AND ({some})", self.COUNT_CAP + 1)
         prefixes = (stems[-1], terms[-1]) if prefix_last else ()
         whole = stems[:-1] if prefix_last else stems
-        scored = self._bm25(source, locale, list(candidates), whole, prefixes, with_every)
+        scored = self._bm25(source, locale, candidates, whole, prefixes, with_every)
         page = scored[offset : offset + limit]
         return Ranked([k for k, _ in page], [s for _, s in page], total)
+
+    def _gather(self, expression: str, found: dict[int, None]) -> dict[int, None]:
+        """Add the matches to ``found``, up to ``CANDIDATE_CAP``: those matching in the title
+        or tags first, then the others."""
+        for table in ("search_fts_heads", "search_fts"):
+            if len(found) >= self.CANDIDATE_CAP:
+                break
+            for rowid in self._rowids(expression, self.CANDIDATE_CAP, table):
+                found.setdefault(rowid)
+                if len(found) >= self.CANDIDATE_CAP:
+                    break
+        return found
+
+    def _count(self, expression: str, limit: int) -> int:
+        statement = (
+            "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)"
+        )
+        return _read(statement, (expression, limit))[0][0]
 
     def _bm25(
         self,
         source: str,
         locale: str | None,
-        rowids: list[int],
+        rowids: dict[int, None],
         stems: list[str],
         prefixes: tuple[str, ...],
-        with_every: set[int],
+        with_every: dict[int, None],
     ) -> list[tuple[str, float]]:
-        """BM25F over the candidates' stored text (space-separated analysed words, so counting
-        is done by the string methods, in C). ``prefixes`` are the forms of a word still being
-        typed: every indexed word starting with one of them counts for it."""
-        rows = db.session.execute(
-            sa.select(
-                SearchDocument.id,
-                SearchDocument.doc_key,
-                SearchDocument.title,
-                SearchDocument.tags,
-                SearchDocument.body,
-            ).where(SearchDocument.id.in_(rowids))
-        ).all()
-        stats = corpus_stats(source, locale)
-        idf = {s: stats.idf(s) for s in stems}
-        starts = (
-            re.compile("|".join(rf"(?:^| ){re.escape(p)}" for p in prefixes)) if prefixes else None
+        """The candidates' stored text, scored (lengths in characters, measured by SQLite)."""
+        rows = _read(
+            "SELECT id, doc_key, title, tags, body, length(title), length(tags), length(body)"
+            " FROM search_documents WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(rowids)),),
         )
-        scored = []
-        for rowid, key, title, tags, body in rows:
-            fields = (("title", f" {title} "), ("tags", f" {tags} "), ("body", f" {body} "))
-            norms = {
-                name: 1 - BM25_B + BM25_B * (text.count(" ") - 1) / stats.average[name]
-                for name, text in fields
-            }
-            score = 0.0
-            for term in stems:
-                needle = f" {term} "
-                tf = sum(
-                    FIELD_WEIGHTS[name] * text.count(needle) / norms[name] for name, text in fields
-                )
-                score += idf[term] * tf * (BM25_K1 + 1) / (tf + BM25_K1) if tf else 0.0
-            if starts is not None:
-                tf = sum(
-                    FIELD_WEIGHTS[name] * len(starts.findall(text)) / norms[name]
-                    for name, text in fields
-                )
-                score += tf * (BM25_K1 + 1) / (tf + BM25_K1) if tf else 0.0
-            score += ALL_WORDS_BONUS if rowid in with_every else 0.0
-            scored.append((key, -score))
-        scored.sort(key=lambda item: (item[1], item[0]))
-        return scored
+        return ranking.bm25f(rows, corpus_stats(source, locale), stems, prefixes, with_every)
 
     def has_term(self, source: str, locale: str | None, word: str) -> bool:
         """True when some document holds the word once stemmed (so it is no typo)."""
         stemmed = stem([word], locale)[0] if locale else word
         expression = f'{self._filter(source, locale, None)} AND "{stemmed}"'
         return bool(self._rowids(expression, 1))
-
-
-@dataclass
-class CorpusStats:
-    documents: int
-    average: dict[str, float]
-    frequencies: dict[str, int]
-    built: float
-
-    def idf(self, term: str) -> float:
-        n = self.frequencies.get(term, 0)
-        return math.log(1 + (self.documents - n + 0.5) / (n + 0.5))
-
-
-_stats: dict[tuple[str, str, str | None], CorpusStats] = {}
-STATS_SECONDS = 300.0
-
-
-def corpus_stats(source: str, locale: str | None) -> CorpusStats:
-    """Document count, average field lengths and term frequencies (cached five minutes: BM25
-    needs them roughly, not to the document)."""
-    key = (str(db.engine.url), source, locale)
-    cached = _stats.get(key)
-    if cached is not None and time.monotonic() - cached.built < STATS_SECONDS:
-        return cached
-    where = [SearchDocument.source == source] + (
-        [SearchDocument.locale == locale] if locale else []
-    )
-    count, title, tags, body = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.avg(sa.func.length(SearchDocument.title)),
-            sa.func.avg(sa.func.length(SearchDocument.tags)),
-            sa.func.avg(sa.func.length(SearchDocument.body)),
-        ).where(*where)
-    ).one()
-    frequencies: dict[str, int] = Counter()
-    term_where = [SearchTerm.source == source] + ([SearchTerm.locale == locale] if locale else [])
-    for term, n in db.session.execute(
-        sa.select(SearchTerm.term, SearchTerm.doc_count).where(*term_where)
-    ):
-        for stemmed in stem([term], locale) if locale else [term]:
-            # Forms of one stem share documents: the most common form is the best lower bound
-            # (a sum could exceed the number of documents and turn the weight negative).
-            frequencies[stemmed] = max(frequencies[stemmed], n)
-    # Characters to words: analysed words average about six characters with their space.
-    average = {
-        name: max(1.0, float(value or 0) / 6)
-        for name, value in (("title", title), ("tags", tags), ("body", body))
-    }
-    cached = _stats[key] = CorpusStats(count or 0, average, dict(frequencies), time.monotonic())
-    return cached
-
-
-def forget_stats() -> None:
-    _stats.clear()
 
 
 class PostgresBackend:
@@ -268,6 +217,19 @@ class PostgresBackend:
     def stored_text(self, text: str, locale: str) -> str:
         return text  # PostgreSQL folds and stems it in the generated tsvector column
 
+    def kept_body_text(self, body: str) -> str | None:
+        return None  # ``body`` is the text as written
+
+    def passages(self, source: str, keys: list[str], locale: str) -> dict[str, Passage]:
+        rows = db.session.execute(
+            sa.select(SearchDocument.doc_key, SearchDocument.body).where(
+                SearchDocument.source == source,
+                SearchDocument.locale == locale,
+                SearchDocument.doc_key.in_(keys),
+            )
+        )
+        return {key: Passage(unicodedata.normalize("NFC", text)) for key, text in rows}
+
     def _config(self, locale: str | None) -> sa.ColumnElement:
         return sa.func.supportdesk_tsconfig(sa.literal(locale) if locale else SearchDocument.locale)
 
@@ -284,18 +246,24 @@ class PostgresBackend:
         text = (" " if every else " or ").join(terms)
         return sa.func.websearch_to_tsquery(config, sa.func.supportdesk_unaccent(text))
 
-    def _ids(self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int) -> list[int]:
+    def _first(
+        self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int, *columns
+    ) -> list[sa.Row]:
+        """``columns`` of the first ``limit`` documents matching ``wanted`` in ``scope``."""
         tsv = sa.literal_column("search_documents.tsv")
         # A MATERIALIZED CTE is planned on its own, without the LIMIT: a LIMIT in sight makes
         # the planner read rows until enough match, which is every row when none does. Alone,
         # it takes the GIN index for a rare word and still stops early for a common one.
         matches = (
-            sa.select(SearchDocument.id)
+            sa.select(*columns)
             .where(tsv.op("@@")(wanted.op("&&")(scope)))
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
-        return list(db.session.scalars(sa.select(matches.c.id).limit(limit)))
+        return list(db.session.execute(sa.select(matches).limit(limit)))
+
+    def _ids(self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int) -> list[int]:
+        return [row[0] for row in self._first(wanted, scope, limit, SearchDocument.id)]
 
     def has_term(self, source: str, locale: str | None, word: str) -> bool:
         """True when some document holds the word once stemmed (so it is no typo)."""
@@ -329,29 +297,42 @@ class PostgresBackend:
         scope = self._scope(source, locale, facet)
         every = self._tsquery(terms, True, prefix_last, config)
         some = self._tsquery(terms, False, prefix_last, config)
-        candidates = dict.fromkeys(self._ids(every, scope, self.CANDIDATE_CAP))
-        if len(candidates) < self.CANDIDATE_CAP and len(terms) > 1:
-            for found in self._ids(some, scope, self.CANDIDATE_CAP):
+        # Each candidate is scored as it is found: ranking them apart would read each one's
+        # tsvector a second time.
+        score = sa.func.ts_rank_cd(tsv, some) + sa.case(
+            (tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0
+        )
+        columns = (SearchDocument.id, SearchDocument.doc_key, score.label("score"))
+        candidates = {
+            row[0]: row[1:] for row in self._first(every, scope, self.CANDIDATE_CAP, *columns)
+        }
+        # As on SQLite: documents with only some words are needed when the others do not
+        # fill the page.
+        partial = len(terms) > 1 and len(candidates) < offset + limit
+        if partial:
+            for rowid, *found in self._first(some, scope, self.CANDIDATE_CAP, *columns):
                 if len(candidates) >= self.CANDIDATE_CAP:
                     break
-                candidates.setdefault(found)
+                candidates.setdefault(rowid, found)
         if not candidates:
             return Ranked([], [], 0)
         total = len(candidates)
-        if total >= self.CANDIDATE_CAP:
+        if total >= self.CANDIDATE_CAP or (len(terms) > 1 and not partial):
             total = len(self._ids(some, scope, self.COUNT_CAP + 1))
-        score = -(
-            sa.func.ts_rank_cd(tsv, some)
-            + sa.case((tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0)
-        )
-        rows = db.session.execute(
-            sa.select(SearchDocument.doc_key, score.label("score"))
-            .where(SearchDocument.id.in_(list(candidates)))
-            .order_by(sa.literal_column("score"), SearchDocument.doc_key)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        return Ranked([r[0] for r in rows], [float(r[1]) for r in rows], total)
+        ranked = sorted(candidates.values(), key=lambda found: (-found[1], found[0]))
+        page = ranked[offset : offset + limit]
+        return Ranked([key for key, _ in page], [-float(score) for _, score in page], total)
+
+
+def _read(statement: str, parameters: tuple) -> list[tuple]:
+    """The rows of a read, through the driver's own cursor on the session's connection: a
+    search runs a few small statements, and SQLAlchemy's work for each costs more than the
+    database's. Parameters are positional (``?`` on SQLite)."""
+    cursor = db.session.connection().connection.cursor()
+    try:
+        return cursor.execute(statement, parameters).fetchall()
+    finally:
+        cursor.close()
 
 
 def backend() -> SqliteBackend | PostgresBackend:

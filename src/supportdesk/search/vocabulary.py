@@ -5,6 +5,8 @@ them (table ``search_terms``). A query word that is not in it is replaced by the
 word (edit distance 1, or 2 for longer words; the more common word wins a tie), and the page
 offers "did you mean …". Candidates come from trigrams: PostgreSQL's ``pg_trgm`` index, or on
 SQLite an in-memory trigram map of the vocabulary, rebuilt when it is older than a minute.
+How each query word reads (itself, or its correction) is remembered for a minute as well, and
+both are forgotten as soon as this process indexes a document.
 """
 
 from __future__ import annotations
@@ -60,11 +62,25 @@ class _TrigramMap:
 
 
 _maps: dict[tuple[str, str, str], _TrigramMap] = {}
+# Per source and language, the query words checked lately and how each reads (itself when the
+# index holds it): most queries reuse a few hundred words, each costing lookups otherwise.
+_checked: dict[tuple[str, str, str], tuple[float, dict[str, str | None]]] = {}
+CHECKED_LIMIT = 50_000
 
 
 def forget() -> None:
     """Drop cached vocabularies (after indexing in this process)."""
     _maps.clear()
+    _checked.clear()
+
+
+def _checked_words(source: str, locale: str) -> dict[str, str | None]:
+    """Forgotten after ``CACHE_SECONDS``, as the vocabulary of other processes may change."""
+    key = (str(db.engine.url), source, locale)
+    built, checked = _checked.get(key, (0.0, {}))
+    if time.monotonic() - built > CACHE_SECONDS or len(checked) > CHECKED_LIMIT:
+        built, checked = _checked[key] = (time.monotonic(), {})
+    return checked
 
 
 def _sqlite_candidates(source: str, locale: str, word: str) -> dict[str, int]:
@@ -136,16 +152,14 @@ def correct(source: str, locale: str, words: list[str]) -> tuple[list[str], bool
     """Replace unknown words by their closest known word; also says whether anything changed."""
     from .backends import backend
 
-    present = known(source, locale, words)
-    corrected, changed = [], False
-    for word in words:
-        if word in present or backend().has_term(source, locale, word):
-            corrected.append(word)
-            continue
-        replacement = closest(source, locale, word)
-        corrected.append(replacement or word)
-        changed = changed or (replacement is not None and replacement != word)
-    return corrected, changed
+    checked = _checked_words(source, locale)
+    if unsure := [w for w in words if w not in checked]:
+        present = known(source, locale, unsure)
+        for word in unsure:
+            held = word in present or backend().has_term(source, locale, word)
+            checked[word] = word if held else closest(source, locale, word)
+    corrected = [checked[word] or word for word in words]
+    return corrected, corrected != words
 
 
 def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
