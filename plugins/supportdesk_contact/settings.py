@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from limits import parse_many
 
 from supportdesk import ConfigurationError
+from supportdesk.rate_limits import require_rate
 
 DEFAULTS: dict[str, Any] = {
     # The topics a seller chooses from, as keys; the default ones have translated labels,
@@ -93,10 +93,4 @@ def check(app: Flask) -> None:
             f"SUPPORTDESK_ORDER_ID_EXAMPLE {example!r} does not match "
             f"SUPPORTDESK_ORDER_ID_PATTERN {pattern!r}: sellers would be shown a wrong example"
         )
-    rate = setting("SUPPORTDESK_CONTACT_RATE_LIMIT", app)
-    try:
-        parse_many(rate)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"SUPPORTDESK_CONTACT_RATE_LIMIT must be a rate such as '5 per hour', not {rate!r}"
-        ) from exc
+    require_rate("SUPPORTDESK_CONTACT_RATE_LIMIT", setting("SUPPORTDESK_CONTACT_RATE_LIMIT", app))

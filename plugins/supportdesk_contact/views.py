@@ -19,7 +19,6 @@ counter as the contact cases they file through the JSON API.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,11 +45,12 @@ from werkzeug.wrappers import Response
 from supportdesk import FieldErrors, Suggestion, tickets
 from supportdesk.accounts import current_user, login_required
 from supportdesk.attachments import Upload, check
-from supportdesk.extensions import csrf, db, limiter
+from supportdesk.extensions import csrf, db
 from supportdesk.forms import show_errors
 from supportdesk.i18n import LANGUAGE_NAMES
 from supportdesk.models import Ticket
 from supportdesk.permissions import may, require
+from supportdesk.rate_limits import retry_minutes
 from supportdesk.ticket_types import ticket_types
 from supportdesk.web import render_error
 
@@ -346,8 +346,7 @@ def too_many_messages(error: HTTPException) -> Any:
         return render_error(error)
     form = ContactForm()
     form.idempotency_key.data = checked_key(form.idempotency_key.data)
-    limit = limiter.current_limit
-    minutes = max(1, round((limit.reset_at - time.time()) / 60)) if limit else 60
+    minutes = retry_minutes()
     refusal = ngettext(
         "You have sent as many messages to support as we accept in a short time. Please send this one in %(num)d minute: what you wrote is kept below.",
         "You have sent as many messages to support as we accept in a short time. Please send this one in %(num)d minutes: what you wrote is kept below.",

@@ -19,11 +19,11 @@ from supportdesk.models import utcnow
 
 from .models import OUTCOMES
 from .policy import REASONS
+from .settings import FILING_LIMIT
 
 TYPE_KEY = "feedback_dispute"
 QUEUE = "feedback"
 FEEDBACK_MAX = 2000
-#: Dates are compared in UTC: a day of slack lets a seller east of UTC type their today.
 
 
 def today() -> date:
@@ -81,4 +81,5 @@ def dispute_type() -> TicketType:
             ExtraField("decision", _l("Decision"), clean=clean_decision, staff_only=True),
         ],
         fields_template="supportdesk_disputes/_case_fields.html",
+        filing_limit=FILING_LIMIT,
     )

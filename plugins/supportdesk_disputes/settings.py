@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from limits import parse_many
 
-from supportdesk import ConfigurationError
+from supportdesk import ConfigurationError, FilingLimit
+from supportdesk.rate_limits import require_rate
 
 DEFAULTS: dict[str, Any] = {
     # Feedback can be disputed this many days after it was left.
@@ -30,6 +30,10 @@ def setting(name: str, app: Flask | None = None) -> Any:
     return config.get(name, DEFAULTS[name])
 
 
+#: One counter per seller for feedback disputes.
+FILING_LIMIT = FilingLimit("disputes", lambda: setting("SUPPORTDESK_DISPUTE_RATE_LIMIT"))
+
+
 def _positive_int(app: Flask, name: str, maximum: int | None = None) -> None:
     value = setting(name, app)
     valid = isinstance(value, int) and not isinstance(value, bool) and value > 0
@@ -43,10 +47,8 @@ def check(app: Flask) -> None:
     _positive_int(app, "SUPPORTDESK_DISPUTE_WINDOW_DAYS")
     _positive_int(app, "SUPPORTDESK_DISPUTE_APPEAL_DAYS")
     _positive_int(app, "SUPPORTDESK_DISPUTE_MAX_RATING", maximum=5)
-    rate = setting("SUPPORTDESK_DISPUTE_RATE_LIMIT", app)
-    try:
-        parse_many(rate)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"SUPPORTDESK_DISPUTE_RATE_LIMIT must be a rate such as '5 per day', not {rate!r}"
-        ) from exc
+    require_rate(
+        "SUPPORTDESK_DISPUTE_RATE_LIMIT",
+        setting("SUPPORTDESK_DISPUTE_RATE_LIMIT", app),
+        "5 per day",
+    )

@@ -25,14 +25,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from supportdesk import FieldErrors
 from supportdesk.accounts import current_user, login_required
 from supportdesk.case_search import normalise_ref
-from supportdesk.extensions import db, limiter
+from supportdesk.extensions import db
 from supportdesk.models import Ticket
 from supportdesk.permissions import require
 from supportdesk.tickets import NotAllowed
@@ -44,7 +43,7 @@ from .disputes import AlreadyDisputed, Refused
 from .forms import AppealForm, DisputeForm, show_service_errors
 from .models import APPEAL, FIRST, KEEP, REMOVE, STRIKE, Dispute
 from .policy import REASON_HINTS, REASONS, PolicyHint, check_text, text_digest
-from .settings import setting
+from .settings import FILING_LIMIT, setting
 
 bp = Blueprint(
     "disputes",
@@ -112,17 +111,6 @@ def sellers_only() -> None:
 # --- the form -------------------------------------------------------------------------------
 
 
-def seller_key() -> str:
-    """Rate limits count per seller, whatever address they come from."""
-    if current_user.is_authenticated:
-        return f"seller:{current_user.id}"
-    return get_remote_address()
-
-
-def dispute_rate() -> str:
-    return setting("SUPPORTDESK_DISPUTE_RATE_LIMIT")
-
-
 def filed(response: Response) -> bool:
     """Only a dispute actually filed counts against the limit (a check or an error does not)."""
     return response.status_code == 303
@@ -152,7 +140,7 @@ def render_form(
 
 
 @bp.route("/disputes/new", methods=["GET", "POST"])
-@limiter.limit(dispute_rate, key_func=seller_key, methods=["POST"], deduct_when=filed)
+@FILING_LIMIT.limit(filed=filed)
 @login_required
 def new() -> Response | tuple[str, int]:
     sellers_only()

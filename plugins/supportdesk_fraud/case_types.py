@@ -89,7 +89,6 @@ ORDER_ID_MAX = 100
 ORDERS_MAX = 20
 PARTY_MAX = 200
 AMOUNT_MAX = Decimal("1000000000")
-#: Dates are compared in UTC: a day of slack lets a seller east of UTC type their today.
 
 
 def today() -> date:

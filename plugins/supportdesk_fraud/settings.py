@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from supportdesk import ConfigurationError, FilingLimit
-from supportdesk.rate_limits import check_rate
+from supportdesk.rate_limits import require_rate
 
 DEFAULTS: dict[str, Any] = {
     # The guarantee team answers a claim within so many hours, weekends included.
@@ -85,10 +85,6 @@ def check(app: Flask) -> None:
     _amount_points(app)
     _code_list(app, "SUPPORTDESK_FRAUD_CURRENCIES", CURRENCY, '["EUR", "USD"]')
     _code_list(app, "SUPPORTDESK_FRAUD_MARKETPLACE_DOMAINS", None, '["example.com"]')
-    try:
-        check_rate(
-            "SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT",
-            setting("SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT", app),
-        )
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from exc
+    require_rate(
+        "SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT", setting("SUPPORTDESK_FRAUD_REPORT_RATE_LIMIT", app)
+    )

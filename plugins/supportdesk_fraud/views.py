@@ -16,7 +16,6 @@ the draft kept.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,9 +42,10 @@ from wtforms import MultipleFileField
 from supportdesk import FieldErrors, tickets
 from supportdesk.accounts import current_user, login_required
 from supportdesk.case_search import normalise_ref
-from supportdesk.extensions import db, limiter
+from supportdesk.extensions import db
 from supportdesk.models import Ticket, utcnow
 from supportdesk.permissions import require
+from supportdesk.rate_limits import retry_minutes
 from supportdesk.web import render_error
 
 from . import case_types as ct
@@ -137,8 +137,7 @@ def too_many_reports(error: HTTPException) -> Any:
     sending = request.endpoint in ("desk.fraud.step", "desk.fraud.claim")
     if not sending or not current_user.is_authenticated:
         return render_error(error)
-    limit = limiter.current_limit
-    minutes = max(1, round((limit.reset_at - time.time()) / 60)) if limit else 60
+    minutes = retry_minutes()
     flash(
         ngettext(
             "You have filed as many reports and claims as we accept in a short time. Please send this one in %(num)d minute: what you typed is kept, attach your files again then.",

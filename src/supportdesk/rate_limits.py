@@ -15,6 +15,7 @@ seller a second allowance.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,14 +45,32 @@ REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
-def check_rate(name: str, value: Any) -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``value`` is a rate such as ``"5 per hour"``."""
+def check_rate(name: str, value: Any, example: str = "5 per hour") -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is a rate such as ``example``."""
     try:
         items = parse_many(value) if isinstance(value, str) else None
     except ValueError:
         items = None
     if not items or any(item.amount < 1 for item in items):
-        raise ValueError(f"{name} must be a rate such as '5 per hour', not {value!r}")
+        raise ValueError(f"{name} must be a rate such as {example!r}, not {value!r}")
+
+
+def require_rate(name: str, value: Any, example: str = "5 per hour") -> None:
+    """:func:`check_rate` for a plugin's start-up check: a bad rate stops the start."""
+    from .app import ConfigurationError
+
+    try:
+        check_rate(name, value, example)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
+def retry_minutes() -> int:
+    """Whole minutes (at least 1) until the limit that refused this request lets it through,
+    for the message that says when to try again."""
+    limit = limiter.current_limit
+    seconds = limit.reset_at - time.time() if limit is not None else 60
+    return max(1, round(seconds / 60))
 
 
 def configure(config: MutableMapping[str, Any]) -> None:

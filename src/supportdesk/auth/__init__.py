@@ -10,7 +10,6 @@ password), when to try again, a 429 and ``Retry-After``.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import (
@@ -35,7 +34,7 @@ from werkzeug.wrappers import Response
 from ..accounts import authenticate, create_user, find_user, login_required, owns_login
 from ..extensions import db, limiter
 from ..models import Role, User
-from ..rate_limits import email_key
+from ..rate_limits import email_key, retry_minutes
 from ..web import is_safe_next, render_error
 from .forms import PasswordResetForm, RegisterForm, SignInForm
 
@@ -147,9 +146,7 @@ def register() -> Response | tuple[str, int]:
 
 def wait_message() -> str:
     """How long to wait before trying again, from the limit that refused the request."""
-    limit = limiter.current_limit
-    seconds = limit.reset_at - time.time() if limit is not None else 60
-    minutes = max(1, round(seconds / 60))
+    minutes = retry_minutes()
     return ngettext(
         "You have made too many attempts in a short time. Please try again in %(num)d minute.",
         "You have made too many attempts in a short time. Please try again in %(num)d minutes.",
