@@ -80,11 +80,10 @@ def authenticate(email: str, password: str) -> User | None:
     """The active account with this email address and password, else None. One password hash
     is checked whatever the address, so the time taken tells nothing about the account."""
     user = find_user(email)
-    stored = user.password_hash if user is not None else None
-    matches = check_password_hash(stored or _decoy_hash(), password)
-    if user is None or not stored or not matches or not user.active:
+    if user is None or not user.password_hash:
+        check_password_hash(_decoy_hash(), password)  # as long as checking a real password
         return None
-    return user
+    return user if user.check_password(password) and user.active else None
 
 
 #: Signs password reset links; the account's own state is added to it (``_reset_signer``).
@@ -116,6 +115,11 @@ def _reset_signer(user: User) -> URLSafeTimedSerializer:
     links are single-use without being stored."""
     binding = f"{RESET_SALT}:{user.id}:{user.email}:{user.password_hash or ''}"
     return URLSafeTimedSerializer(current_app.secret_key, salt=binding)
+
+
+def reset_link_minutes() -> int:
+    """How long a reset link works, in whole minutes, for the pages and mails that say so."""
+    return max(1, current_app.config["SUPPORTDESK_PASSWORD_RESET_MAX_AGE"] // 60)
 
 
 def password_reset_token(user: User) -> str:

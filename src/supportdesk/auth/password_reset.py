@@ -23,7 +23,13 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..accounts import owns_login, request_password_reset, reset_password, user_for_reset_token
+from ..accounts import (
+    owns_login,
+    request_password_reset,
+    reset_link_minutes,
+    reset_password,
+    user_for_reset_token,
+)
 from ..extensions import limiter
 from ..rate_limits import email_key
 from . import bp, start_session
@@ -83,9 +89,10 @@ def choose_password(token: str) -> Response | tuple[str, int, dict[str, str]]:
         return current_app.login_manager.unauthorized()
     user, problem = user_for_reset_token(token)
     if user is None:
-        minutes = max(1, current_app.config["SUPPORTDESK_PASSWORD_RESET_MAX_AGE"] // 60)
         html = render_template(
-            "desk/auth/password_reset_link.html", expired=problem == "expired", minutes=minutes
+            "desk/auth/password_reset_link.html",
+            expired=problem == "expired",
+            minutes=reset_link_minutes(),
         )
         return html, 400, PRIVATE_PAGE
     form = NewPasswordForm()

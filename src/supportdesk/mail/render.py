@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
-from ..accounts import find_user, password_reset_link
+from ..accounts import find_user, password_reset_link, reset_link_minutes
 from ..extensions import db
 from ..models import Message, Outbox, Status, Ticket, User, utcnow
 from .addresses import (
@@ -156,9 +156,7 @@ def _variables(row: Outbox, ticket: Ticket | None, user: User | None) -> dict[st
         variables["link"] = password_reset_link(user, payload)
         if variables["link"] is None:
             raise Undeliverable("not sent: the account changed since the reset was asked for")
-        variables["minutes"] = max(
-            1, current_app.config["SUPPORTDESK_PASSWORD_RESET_MAX_AGE"] // 60
-        )
+        variables["minutes"] = reset_link_minutes()
     if row.kind == "password_changed":
         variables["link"] = payload.get("page", "")
     return variables
