@@ -35,7 +35,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import migrate
+from . import attachments, migrate
 from .extensions import db
 from .models import Attachment, Message, Ticket, User
 
@@ -206,9 +206,7 @@ def write_backup(app: Flask, dest: Path, *, step_pages: int = STEP_PAGES) -> dic
         conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
     files = {
         f"{ATTACHMENTS}/{name}": digest
-        for name, digest in copy_tree(
-            Path(app.config["SUPPORTDESK_ATTACHMENT_DIR"]), dest / ATTACHMENTS
-        ).items()
+        for name, digest in copy_tree(attachments.storage_folder(), dest / ATTACHMENTS).items()
     }
     click.echo(f"attachments folder: {len(files)} files copied")
     config_file = Path(app.config["SUPPORTDESK_INSTANCE_PATH"]) / INSTANCE_CONFIG
@@ -337,7 +335,7 @@ def restore_command(source: Path, force: bool) -> None:
     )
     with closing(sqlite3.connect(target)) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
-    restored = copy_tree(source / ATTACHMENTS, Path(app.config["SUPPORTDESK_ATTACHMENT_DIR"]))
+    restored = copy_tree(source / ATTACHMENTS, attachments.storage_folder())
     click.echo(f"attachments folder: {len(restored)} files restored")
     config_file = Path(app.config["SUPPORTDESK_INSTANCE_PATH"]) / INSTANCE_CONFIG
     if (source / INSTANCE_CONFIG).is_file():
