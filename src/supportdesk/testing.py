@@ -23,6 +23,10 @@ Fixtures:
 ``register_plugin(plugin, ..., **config)``
     ``make_app`` with these plugins loaded: the usual start of a plugin's own test.
 
+For a fixture of a wider scope (a desk per module, a desk behind a live server):
+``build_test_app(settings, create_tables=True)`` builds the desk ``make_app`` builds from
+``base_config(folder)`` and more settings, and ``dispose_test_app(app)`` undoes it.
+
 Example, in a plugin package's tests::
 
     import my_plugin
@@ -144,6 +148,31 @@ def _fresh_postgres_schema() -> None:
         engine.dispose()
 
 
+def build_test_app(settings: dict[str, Any], create_tables: bool = True) -> Flask:
+    """``create_app(settings)`` as every fixture hands it out: its test client empties ``g``
+    between requests, and (unless ``create_tables`` is false) its tables and search index
+    exist. For fixtures of another scope (a desk per module, a live server); undo it with
+    ``dispose_test_app``."""
+    app = create_app(settings)
+    app.test_client_class = DeskClient
+    if create_tables:
+        with app.app_context():
+            db.create_all()
+            with db.engine.begin() as connection:
+                search_schema.install(connection)
+    return app
+
+
+def dispose_test_app(app: Flask) -> None:
+    """Leave nothing of ``app`` behind: on PostgreSQL, where the next desk uses the same
+    database, its rows are emptied; its session and its engine's connections are closed."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            empty_database()
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build a desk with extra configuration: ``make_app(SUPPORTDESK_SELF_REGISTRATION=True)``.
@@ -158,23 +187,13 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
                 *settings.get("SUPPORTDESK_EXTRA_PLUGINS", ()),
                 *plugins,
             ]
-        app = create_app(settings)
-        app.test_client_class = DeskClient
-        if create_tables:
-            with app.app_context():
-                db.create_all()
-                with db.engine.begin() as connection:
-                    search_schema.install(connection)
+        app = build_test_app(settings, create_tables=create_tables)
         built.append(app)
         return app
 
     yield factory
     for app in built:
-        with app.app_context():
-            if db.engine.dialect.name == "postgresql":
-                empty_database()
-            db.session.remove()
-            db.engine.dispose()
+        dispose_test_app(app)
 
 
 @pytest.fixture

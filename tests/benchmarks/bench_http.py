@@ -42,11 +42,14 @@ from supportdesk.accounts import create_user
 from supportdesk.extensions import db
 from supportdesk.models import Queue, Ticket
 from supportdesk_helpcenter.tests.quality import harness
+from tests.servers import GunicornServer
 
 from . import bench_help_search, bench_queue_pages
 from .common import benchmark_app
-from .http_load import Client, Server, WrkResult, memory, worker_memory, wrk
+from .http_load import Client, WrkResult, memory, worker_memory, wrk
 
+#: The servers run from the repository, where ``tests.benchmarks.hello`` is importable.
+REPO = Path(__file__).parents[2]
 ARTICLES = 10_000
 CASES = 10_000
 SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
@@ -182,12 +185,12 @@ class Page:
     stored: Callable[[], int] | None = None
 
 
-def run(server: Server, page: Page, name: str, status: int, seconds: int) -> WrkResult:
+def run(server: GunicornServer, page: Page, name: str, status: int, seconds: int) -> WrkResult:
     settings = {**page.settings(name), "BENCH_EXPECTED": str(status)}
     return wrk(server, settings, seconds=seconds, threads=WRK_THREADS, connections=CONNECTIONS)
 
 
-def measure(page: Page, desk: Server, hello: Server) -> Measurement:
+def measure(page: Page, desk: GunicornServer, hello: GunicornServer) -> Measurement:
     """A short warm-up of each, then desk and hello-world alternately, ROUNDS times."""
     measurement = Measurement(page.name, page.target)
     run(desk, page, "warm", page.status, WARMUP_SECONDS)
@@ -217,7 +220,7 @@ def check_stored(measurement: Measurement, result: WrkResult, stored: int) -> No
         )
 
 
-def pages(desk: Server, app: Flask) -> list[Page]:
+def pages(desk: GunicornServer, app: Flask) -> list[Page]:
     """Sign in through the real forms, check that each page answers as a browser sees it, and
     describe the three measurements."""
     seller = Client(desk.base)
@@ -304,15 +307,20 @@ def main() -> int:
     print(f"database: {url.rsplit('@', 1)[-1]}", flush=True)
     env = {**os.environ, "SUPPORTDESK_INSTANCE": str(folder)}
     with (
-        Server("desk", "supportdesk:create_app()", GUNICORN_SETTINGS, env, folder) as desk,
-        Server(
-            "hello-world", "tests.benchmarks.hello:app", GUNICORN_SETTINGS, env, folder
+        GunicornServer(GUNICORN_SETTINGS, env, folder, name="desk", cwd=REPO) as desk,
+        GunicornServer(
+            GUNICORN_SETTINGS,
+            env,
+            folder,
+            app="tests.benchmarks.hello:app",
+            name="hello-world",
+            cwd=REPO,
         ) as hello,
     ):
         measurements = [measure(page, desk, hello) for page in pages(desk, app)]
         report(measurements)
         memory_ok = report_memory(desk, hello)
-        errors = desk.errors() + hello.errors()
+        errors = desk.tracebacks() + hello.tracebacks()
     if errors:
         print(f"\n!! the servers logged {errors} errors")
     ok = memory_ok and not errors and all(m.passed for m in measurements)
@@ -329,7 +337,7 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def report_memory(desk: Server, hello: Server) -> bool:
+def report_memory(desk: GunicornServer, hello: GunicornServer) -> bool:
     """Each worker's memory after the load; the mean USS is compared: see the README."""
     print(f"\nmemory after the load, MiB (workers: mean of {WORKERS})")
     print(f"{'':<24} {'RSS':>6} {'PSS':>6} {'USS':>6}")

@@ -1,84 +1,21 @@
-"""The pieces of the HTTP benchmark that talk to processes: gunicorn servers, a small browser-like
-client that signs in through the real forms, ``wrk`` and the workers' memory."""
+"""The pieces of the HTTP benchmark that talk to processes: a small browser-like client that
+signs in through the real forms, ``wrk`` and the workers' memory (the gunicorn servers are
+``tests.servers.GunicornServer``)."""
 
 from __future__ import annotations
 
 import http.client
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-REPO = Path(__file__).parents[2]
+from tests.servers import GunicornServer
+
 LUA_SCRIPT = Path(__file__).with_name("wrk_requests.lua")
 _CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A gunicorn master serving ``app_spec`` on a free port, stopped on leaving the block."""
-
-    def __init__(self, name: str, app_spec: str, settings: list[str], env: dict, logs: Path):
-        self.name, self.app_spec, self.settings, self.env = name, app_spec, settings, env
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = logs / f"{name}.log"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def __enter__(self) -> Server:
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            *self.settings,
-            self.app_spec,
-        ]
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"{self.name} did not answer within 60 s")
-
-    def errors(self) -> int:
-        """How many tracebacks the server has logged: a page can answer its usual status and
-        still have failed inside (a plugin's hook is isolated, and logged)."""
-        return self.log.read_text(errors="replace").count("Traceback (most recent call last)")
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 class Client:
@@ -201,7 +138,12 @@ class WrkResult:
 
 
 def wrk(
-    server: Server, settings: dict[str, str], *, seconds: int, threads: int, connections: int
+    server: GunicornServer,
+    settings: dict[str, str],
+    *,
+    seconds: int,
+    threads: int,
+    connections: int,
 ) -> WrkResult:
     """Load ``server`` for ``seconds`` with ``wrk_requests.lua``, which ``settings`` (its
     ``BENCH_*`` environment variables) tell what to send and which status to expect."""

@@ -25,10 +25,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from supportdesk.app import create_app
-from supportdesk.extensions import db
-from supportdesk.search import schema as search_schema
-from supportdesk.testing import DeskClient, base_config, empty_database
+from supportdesk.testing import base_config, build_test_app, dispose_test_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -106,12 +103,7 @@ def live_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDesk]:
         "WTF_CSRF_ENABLED": True,
         "SUPPORTDESK_SELF_REGISTRATION": True,
     }
-    app = create_app(settings)
-    app.test_client_class = DeskClient
-    with app.app_context():
-        db.create_all()
-        with db.engine.begin() as connection:
-            search_schema.install(connection)
+    app = build_test_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -120,11 +112,7 @@ def live_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDesk]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        with app.app_context():
-            if db.engine.dialect.name == "postgresql":
-                empty_database()
-            db.session.remove()
-            db.engine.dispose()
+        dispose_test_app(app)
 
 
 SCREENSHOTS_KEPT = pytest.StashKey[Path]()

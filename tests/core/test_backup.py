@@ -7,10 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import Result
+from flask import Flask
 
 from supportdesk.attachments import Upload, path_of
 from supportdesk.extensions import db
@@ -43,6 +47,21 @@ def backed_up(app, seller, tmp_path):
     return ticket.ref, tmp_path / "backup", result.output
 
 
+def restore_elsewhere(
+    make_app: Callable[..., Flask], folder: Path, other: Path
+) -> tuple[Flask, Result]:
+    """``supportdesk restore FOLDER`` into a new, empty instance in ``other``, as an operator
+    moving the desk to another machine does; the restored desk and the command's result."""
+    restored = make_app(
+        SUPPORTDESK_INSTANCE_PATH=str(other),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{other / 'desk.db'}",
+        create_tables=False,
+    )
+    with restored.app_context():  # the command runs in the app whose context is current
+        result = restored.test_cli_runner().invoke(args=["restore", str(folder)])
+    return restored, result
+
+
 @sqlite_only
 def test_a_backup_is_checked_and_described_by_its_manifest(backed_up):
     _ref, folder, output = backed_up
@@ -62,13 +81,7 @@ def test_a_backup_is_checked_and_described_by_its_manifest(backed_up):
 def test_a_backup_restores_into_a_new_instance(backed_up, make_app, tmp_path):
     ref, folder, _output = backed_up
     other = tmp_path / "elsewhere"
-    restored = make_app(
-        SUPPORTDESK_INSTANCE_PATH=str(other),
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{other / 'desk.db'}",
-        create_tables=False,
-    )
-    with restored.app_context():  # the command runs in the app whose context is current
-        result = restored.test_cli_runner().invoke(args=["restore", str(folder)])
+    restored, result = restore_elsewhere(make_app, folder, other)
     assert result.exit_code == 0, result.output
     with restored.app_context():
         ticket = db.session.scalar(sa.select(Ticket).where(Ticket.ref == ref))
@@ -85,13 +98,7 @@ def test_a_damaged_backup_is_refused(backed_up, make_app, tmp_path):
     (stored,) = (folder / "attachments").iterdir()
     stored.write_bytes(b"%PDF-not the file that was backed up")
     other = tmp_path / "elsewhere"
-    restored = make_app(
-        SUPPORTDESK_INSTANCE_PATH=str(other),
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{other / 'desk.db'}",
-        create_tables=False,
-    )
-    with restored.app_context():  # the command runs in the app whose context is current
-        result = restored.test_cli_runner().invoke(args=["restore", str(folder)])
+    _restored, result = restore_elsewhere(make_app, folder, other)
     assert result.exit_code != 0
     assert "missing or damaged" in result.output
     assert not (other / "desk.db").exists()

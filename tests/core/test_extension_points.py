@@ -4,7 +4,6 @@ and decision hooks (commands, search sources, demo content, assignment)."""
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -20,12 +19,7 @@ from supportdesk.tickets import open_ticket
 from supportdesk.web import slot_piece
 from tests.plugins import routing
 from tests.plugins.marketplace import Marketplace
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.servers import free_port
 
 
 def _open_contact(seller, **fields):
@@ -119,7 +113,7 @@ def test_a_field_name_taken_twice_is_a_start_up_error(register_plugin):
 
 def test_a_channel_delivers_its_rows_with_retries(register_plugin, make_user):
     market = Marketplace()
-    app = register_plugin(market, SUPPORTDESK_SMTP_PORT=_closed_port())
+    app = register_plugin(market, SUPPORTDESK_SMTP_PORT=free_port())  # no mail server there
     seller = make_user()
     with app.app_context():
         ticket = _open_contact(seller, shop_id="7")

@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from supportdesk.mail.sender import OutboxWorker, backoff
 from supportdesk.models import Outbox, Status, utcnow
 from supportdesk.outbox import enqueue_to_address
 from supportdesk.tickets import add_note, merge, open_ticket, reply, transition
+from tests.servers import free_port
 
 MAIL = {
     "SUPPORTDESK_SMTP_HOST": "127.0.0.1",
@@ -40,12 +40,6 @@ MAIL = {
     "SUPPORTDESK_MAIL_FROM": "support@desk.example",
     "SUPPORTDESK_REPLY_ADDRESS": "reply@desk.example",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask, session
 from flask_sqlalchemy import SQLAlchemy
@@ -30,6 +32,19 @@ class HostUsers:
         return user
 
 
+def mount_desk(host: Flask, tmp_path: Path, *plugins: object) -> None:
+    """Mount the desk under ``/support`` of ``host``, on a database of its own, with the test
+    settings but the host's own ``TESTING``, and ``plugins`` beside the installed ones."""
+    config = base_config(tmp_path)
+    config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'desk.db'}"
+    config["SUPPORTDESK_EXTRA_PLUGINS"] = list(plugins)
+    config.pop("TESTING")
+    host.config.update(config)
+    SupportDesk(host, url_prefix="/support")
+    with host.app_context():
+        db.create_all()
+
+
 def build_host(tmp_path, *, with_host_db=False):
     host = Flask("marketplace")
     host.config.update(SECRET_KEY="host-secret", TESTING=True)
@@ -47,14 +62,7 @@ def build_host(tmp_path, *, with_host_db=False):
         session["host_user"] = name
         return "ok"
 
-    config = base_config(tmp_path)
-    config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'desk.db'}"
-    config["SUPPORTDESK_EXTRA_PLUGINS"] = [HostUsers()]
-    config.pop("TESTING")
-    host.config.update(config)
-    SupportDesk(host, url_prefix="/support")
-    with host.app_context():
-        db.create_all()
+    mount_desk(host, tmp_path, HostUsers())
     return host, host_db
 
 
@@ -154,14 +162,7 @@ def test_a_host_with_its_own_flask_login_keeps_it_and_maps_its_users(tmp_path):
         session["host_user"] = name  # what HostUsers.load_actor maps
         return "signed in at the shop"
 
-    config = base_config(tmp_path)
-    config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'desk.db'}"
-    config["SUPPORTDESK_EXTRA_PLUGINS"] = [HostUsers()]
-    config.pop("TESTING")
-    host.config.update(config)
-    SupportDesk(host, url_prefix="/support")
-    with host.app_context():
-        db.create_all()
+    mount_desk(host, tmp_path, HostUsers())
     assert host.login_manager is host_login  # the host's sign-in stays in charge
     client = host.test_client()
     anonymous = client.get("/support/staff/")

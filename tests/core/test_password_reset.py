@@ -14,13 +14,13 @@ from flask import Flask, session
 from flask_login import LoginManager, UserMixin, login_user
 from itsdangerous import URLSafeTimedSerializer
 
-from supportdesk import ConfigurationError, SupportDesk
+from supportdesk import ConfigurationError
 from supportdesk.accounts import RESET_SALT, find_user
 from supportdesk.extensions import db
 from supportdesk.mail.sender import OutboxWorker
 from supportdesk.models import Outbox, User
-from supportdesk.testing import base_config
 from tests.core.test_mail_out import MAIL, SmtpInbox, html_of, text_of
+from tests.core.test_mounting import mount_desk
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
@@ -376,13 +376,8 @@ def test_a_marketplace_that_signs_people_in_itself_keeps_its_own_reset(tmp_path)
         session["host_user"] = "bob"
         return "the shop's sign-in"
 
-    config = base_config(tmp_path)
-    config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'desk.db'}"
-    config.pop("TESTING")
-    host.config.update(config)
-    SupportDesk(host, url_prefix="/support")
+    mount_desk(host, tmp_path)
     with host.app_context():
-        db.create_all()
         user = User(email="bob@shop.example")
         db.session.add(user)
         db.session.commit()

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from email import policy
@@ -24,7 +21,6 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-import gunicorn
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -33,6 +29,7 @@ from flask import Flask
 from supportdesk import create_app
 from supportdesk.extensions import db
 from supportdesk.testing import database_url_for_tests
+from tests.servers import GunicornServer, free_port, server_environment
 
 BIN = Path(sys.executable).parent
 #: The filing and sign-in limits are raised far above what a run sends: these tests measure
@@ -47,17 +44,6 @@ SETTINGS: dict[str, Any] = {
     "SUPPORTDESK_SMTP_HOST": "127.0.0.1",
     "SUPPORTDESK_SMTP_TIMEOUT": 10,
 }
-
-
-#: gunicorn 27 listens on one control socket per user (~/.gunicorn/gunicorn.ctl) unless told
-#: not to: two masters at once, or another run's, would take it from each other.
-NO_CONTROL_SOCKET = ["--no-control-socket"] if gunicorn.version_info >= (27,) else []
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def is_postgres(url: str | None) -> bool:
@@ -105,8 +91,7 @@ class Desk:
         return self.instance / "attachments"
 
     def env(self, **settings: Any) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTDESK_")}
-        env.update(
+        env = server_environment(
             PYTHONUNBUFFERED="1",
             SUPPORTDESK_INSTANCE=str(self.instance),
             SUPPORTDESK_DATABASE_URL=self.url,
@@ -217,7 +202,7 @@ class Desk:
                 db.engine.dispose()
 
 
-class Gunicorn:
+class Gunicorn(GunicornServer):
     """``gunicorn 'supportdesk:create_app()'`` with sync workers on a free port.
 
     Sync workers, as README.md's "Deploying" recommends: each worker process serves one request
@@ -233,53 +218,26 @@ class Gunicorn:
     """
 
     def __init__(self, desk: Desk, *, workers: int = 4, name: str = "gunicorn"):
-        self.desk = desk
-        self.port = free_port()
-        self.log = desk.folder / f"{name}-{self.port}.log"
-        self.process = desk.start(
-            [
-                str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "120",
-                "--graceful-timeout",
-                "20",
-                *NO_CONTROL_SOCKET,
-                "supportdesk:create_app()",
-            ],
-            self.log,
-        )
-        self.wait_ready()
+        options = [
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "120",
+            "--graceful-timeout",
+            "20",
+        ]
+        super().__init__(options, desk.env(), desk.folder, name=name)
+        desk.processes.append(self.process)
+        self.wait_until_answers(timeout=90)
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/sign-in", timeout=5) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise AssertionError(f"gunicorn did not answer in {timeout} s:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=40)
+    def stop(self, timeout: float = 40) -> str:
+        """SIGTERM; the run fails if gunicorn still runs ``timeout`` s later (its workers have
+        20 s to finish the requests in hand)."""
+        output = super().stop(timeout)
+        assert not self.killed, f"gunicorn did not stop within {timeout} s of SIGTERM:\n{output}"
+        return output
 
 
 class Worker:

@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from supportdesk.models import Outbox
+from tests.servers import free_port
 
 from .checks import assert_delivered_once, expected_message_ids, wait_for_outbox_sent
-from .processes import SmtpReceiver, Worker, free_port, wait_until
+from .processes import SmtpReceiver, Worker, wait_until
 
 pytestmark = pytest.mark.reliability
 

@@ -18,10 +18,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from supportdesk.app import create_app
 from supportdesk.extensions import db
-from supportdesk.search import schema as search_schema
-from supportdesk.testing import DeskClient, base_config, empty_database
+from supportdesk.testing import base_config, build_test_app, dispose_test_app, empty_database
 
 
 @pytest.fixture(scope="module")
@@ -31,23 +29,16 @@ def desk_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     built: list[Flask] = []
 
     def build(**config: Any) -> Flask:
-        app = create_app({**base_config(tmp_path_factory.mktemp("desk")), **config})
-        app.test_client_class = DeskClient
-        with app.app_context():
-            db.create_all()
-            with db.engine.begin() as connection:
-                search_schema.install(connection)
-            if db.engine.dialect.name == "postgresql" and not built:
-                # One database for every desk of the run: start the module from empty rows,
-                # and let a module's later desks share them.
-                empty_database()
+        app = build_test_app({**base_config(tmp_path_factory.mktemp("desk")), **config})
+        if not built:
+            with app.app_context():
+                if db.engine.dialect.name == "postgresql":
+                    # One database for every desk of the run: start the module from empty
+                    # rows, and let a module's later desks share them.
+                    empty_database()
         built.append(app)
         return app
 
     yield build
     for app in built:
-        with app.app_context():
-            if db.engine.dialect.name == "postgresql":
-                empty_database()
-            db.session.remove()
-            db.engine.dispose()
+        dispose_test_app(app)

@@ -15,9 +15,7 @@ import io
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,6 +36,7 @@ from supportdesk.config import settings_from_env
 from supportdesk.extensions import db
 from supportdesk.models import Outbox, Ticket, User, utcnow
 from supportdesk.plugins import PluginError
+from tests.servers import GunicornServer, free_port, server_environment
 
 PASSWORD = "correct horse battery"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -370,12 +369,6 @@ def test_the_redis_settings_from_the_environment(make_app):
 # --- real processes ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Answer:
     def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes):
         self.status, self.headers, self.text = status, headers, body.decode("utf-8", "replace")
@@ -434,54 +427,13 @@ class Browser:
         return self.request(port, "POST", "/sign-in", form=form)
 
 
-class DeskServer:
-    """``gunicorn 'supportdesk:create_app()'`` in a process of its own."""
-
-    def __init__(self, folder: Path, settings: dict[str, str]):
-        self.port = free_port()
-        self.log = folder / f"server-{self.port}.log"
-        instance = folder / f"instance-{self.port}"
-        instance.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTDESK_")}
-        env.update(SUPPORTDESK_INSTANCE=str(instance), **settings)
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            "1",
-            "--threads",
-            "2",
-            "--timeout",
-            "60",
-            "supportdesk:create_app()",
-        ]
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    pass
-                if Browser().request(self.port, "GET", "/sign-in").status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"server on {self.port} did not start: {self.log.read_text()}")
-
-    def stop(self) -> str:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        return self.log.read_text()
+def start_desk_server(folder: Path, settings: dict[str, str]) -> GunicornServer:
+    """``gunicorn 'supportdesk:create_app()'`` in a process of its own, with an instance folder
+    of its own and only the given ``SUPPORTDESK_*`` settings."""
+    instance = Path(tempfile.mkdtemp(prefix="instance-", dir=folder))
+    env = server_environment(SUPPORTDESK_INSTANCE=str(instance), **settings)
+    options = ["--workers", "1", "--threads", "2", "--timeout", "60"]
+    return GunicornServer(options, env, folder, name="server")
 
 
 @pytest.fixture
@@ -496,24 +448,24 @@ def shared_database(make_app) -> Iterator[Flask]:
 @pytest.fixture
 def start_servers(
     shared_database: Flask, tmp_path: Path
-) -> Iterator[Callable[..., list[DeskServer]]]:
-    started: list[DeskServer] = []
+) -> Iterator[Callable[..., list[GunicornServer]]]:
+    started: list[GunicornServer] = []
 
-    def start(count: int, **settings: str) -> list[DeskServer]:
+    def start(count: int, **settings: str) -> list[GunicornServer]:
         common = {
             "SUPPORTDESK_SECRET_KEY": "cross-process-secret",
             "SUPPORTDESK_DATABASE_URL": shared_database.config["SQLALCHEMY_DATABASE_URI"],
             "SUPPORTDESK_PASSWORD_HASH": "pbkdf2:sha256:1000",
         }
-        servers = [DeskServer(tmp_path, {**common, **settings}) for _ in range(count)]
+        servers = [start_desk_server(tmp_path, {**common, **settings}) for _ in range(count)]
         started.extend(servers)
         for server in servers:
-            server.wait_ready()
+            server.wait_until_answers()
         return servers
 
     yield start
     for server in started:
-        log = server.stop()
+        log = server.stop(timeout=15)
         assert "Traceback" not in log, log  # no request failed inside the desk
 
 

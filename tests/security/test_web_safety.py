@@ -735,6 +735,21 @@ def sign_in(app: Flask, user: User, base_url: str = "http://localhost", **header
     )
 
 
+def file_by_token(app: Flask, token: str, **headers: str) -> Any:
+    """A contact case filed through the API with ``token``, sent with ``headers`` (a proxy's):
+    the ``Location`` of the answer shows the address the desk believes it is served on."""
+    return app.test_client().post(
+        "/api/v1/tickets",
+        json={
+            "type": "contact",
+            "subject": "s",
+            "body": "b",
+            "fields": {"topic": "payments", "reply_language": "en"},
+        },
+        headers={"Authorization": f"Bearer {token}", **headers},
+    )
+
+
 def test_the_session_cookie_is_httponly_lax_and_not_secure_on_plain_http(desk: Flask):
     response = sign_in(desk, sign_up(desk))
     assert response.status_code == 302
@@ -764,16 +779,7 @@ def test_behind_a_trusted_proxy_https_is_believed(desk_factory: Callable[..., Fl
     response = sign_in(proxied, user, **https)
     assert response.status_code == 302
     assert cookies_set(response)["session"]["secure"]
-    created = proxied.test_client().post(
-        "/api/v1/tickets",
-        json={
-            "type": "contact",
-            "subject": "s",
-            "body": "b",
-            "fields": {"topic": "payments", "reply_language": "en"},
-        },
-        headers={"Authorization": f"Bearer {token}", **https},
-    )
+    created = file_by_token(proxied, token, **https)
     assert created.headers["Location"].startswith("https://")
 
 
@@ -784,16 +790,7 @@ def test_a_forged_forwarded_proto_changes_nothing_without_a_trusted_proxy(
     response = sign_in(desk, sign_up(desk), **forged)
     assert response.status_code == 302
     assert not cookies_set(response)["session"]["secure"]
-    created = desk.test_client().post(
-        "/api/v1/tickets",
-        json={
-            "type": "contact",
-            "subject": "s",
-            "body": "b",
-            "fields": {"topic": "payments", "reply_language": "en"},
-        },
-        headers={"Authorization": f"Bearer {world.tokens[OTHER_SELLER]}", **forged},
-    )
+    created = file_by_token(desk, world.tokens[OTHER_SELLER], **forged)
     assert created.headers["Location"].startswith("http://localhost/")
 
 

@@ -226,6 +226,12 @@ def _actors(world: World) -> dict[str, User]:
     return people
 
 
+def _marked_file(name: str, content: str) -> Upload:
+    """An attachment whose file name and content are both markers: neither may reach someone
+    who must not see the case (a download, an evidence pack, a listing)."""
+    return Upload(f"{name}.txt", f"{content}\n".encode())
+
+
 def _cases(world: World, people: dict[str, User]) -> dict[str, Ticket]:
     victim, word, m = people[VICTIM], SEARCH_WORD, world.marker
     contact = open_ticket(
@@ -235,11 +241,7 @@ def _cases(world: World, people: dict[str, User]) -> dict[str, Ticket]:
         body=f"My payout is late. {m('contact', 'contactbody')}",
         fields={"topic": "payments", "reply_language": "en"},
         order_id=CONTACT_ORDER,
-        attachments=[
-            Upload(
-                f"{m('contact', 'contactfile')}.txt", f"{m('contact', 'contactdata')}\n".encode()
-            )
-        ],
+        attachments=[_marked_file(m("contact", "contactfile"), m("contact", "contactdata"))],
     )
     twin = open_ticket(
         seller=victim,
@@ -254,12 +256,7 @@ def _cases(world: World, people: dict[str, User]) -> dict[str, Ticket]:
         subject=f"Fraud {word} {m('fraud_report', 'fraudsubject')}",
         body=f"Paid, then reversed. {m('fraud_report', 'fraudbody')}",
         fields={"category": "payment", "party": m("fraud_report", "fraudparty")},
-        attachments=[
-            Upload(
-                f"{m('fraud_report', 'fraudfile')}.txt",
-                f"{m('fraud_report', 'frauddata')}\n".encode(),
-            )
-        ],
+        attachments=[_marked_file(m("fraud_report", "fraudfile"), m("fraud_report", "frauddata"))],
     )
     claim = open_ticket(
         seller=victim,
@@ -268,10 +265,7 @@ def _cases(world: World, people: dict[str, User]) -> dict[str, Ticket]:
         body=f"Never arrived. {m('guarantee_claim', 'claimbody')}",
         fields={"claim_reason": "not_received", "order_date": days_ago(3)},
         attachments=[
-            Upload(
-                f"{m('guarantee_claim', 'claimfile')}.txt",
-                f"{m('guarantee_claim', 'claimdata')}\n".encode(),
-            )
+            _marked_file(m("guarantee_claim", "claimfile"), m("guarantee_claim", "claimdata"))
         ],
     )
     moved = open_ticket(
@@ -291,7 +285,7 @@ def _cases(world: World, people: dict[str, User]) -> dict[str, Ticket]:
         contact,
         actor=team,
         body=f"Looks like a duplicate payout. {m('note', 'notebody')}",
-        attachments=[Upload(f"{m('note', 'notefile')}.txt", f"{m('note', 'notedata')}\n".encode())],
+        attachments=[_marked_file(m("note", "notefile"), m("note", "notedata"))],
     )
     return {
         "contact": contact,
@@ -374,7 +368,7 @@ def _seller_material(world: World, victim: User) -> None:
         drafts.save_step(victim, step, values)
     world.held_token = held.hold(
         owner_id=victim.id,
-        files=[Upload(f"{m('held', 'heldfile')}.txt", f"{m('held', 'helddata')}\n".encode())],
+        files=[_marked_file(m("held", "heldfile"), m("held", "helddata"))],
     )
     db.session.add(
         HelpSearch(
