@@ -30,6 +30,7 @@ def assert_clean_run(load: Load, logs: dict[str, str]) -> None:
         + "\n".join(f"  {n} x {kind}" for kind, n in by_kind.most_common(10))
         + "\nfirst: "
         + problems[0].problem
+        + "".join(_first_trouble(name, text) for name, text in logs.items())
     )
     for name, text in logs.items():
         for bad in BAD_LOG_LINES:
@@ -38,6 +39,15 @@ def assert_clean_run(load: Load, logs: dict[str, str]) -> None:
                 raise AssertionError(
                     f"{name} log says {bad!r}:\n{text[max(0, at - 2000) : at + 500]}"
                 )
+
+
+def _first_trouble(name: str, text: str) -> str:
+    """The first bad line of a log with what led to it, to say why a response went wrong."""
+    found = [text.index(bad) for bad in BAD_LOG_LINES if bad in text]
+    if not found:
+        return ""
+    at = min(found)
+    return f"\n{name} log:\n{text[at : at + 4000]}"
 
 
 @dataclass(frozen=True)

@@ -163,10 +163,12 @@ def correct(source: str, locale: str, words: list[str]) -> tuple[list[str], bool
 
 
 def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
-    """Keep each word's document count as a document's words change (one batched upsert)."""
-    rows = [{"term": t, "doc_count": 1} for t in new - old] + [
-        {"term": t, "doc_count": -1} for t in old - new
-    ]
+    """Keep each word's document count as a document's words change (one batched upsert).
+
+    The rows go in word order: two cases filed at once that share words then lock those words'
+    rows in the same order, so one waits for the other instead of both deadlocking."""
+    changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
+    rows = [{"term": t, "doc_count": changes[t]} for t in sorted(changes)]
     if not rows:
         return
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
