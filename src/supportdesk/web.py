@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from .accounts import current_user
 from .api import is_api_request, problem
 from .hookspecs import Link
-from .i18n import LANGUAGE_NAMES, languages
+from .i18n import LANGUAGE_NAMES, languages, share_wtforms_messages
 from .plugins import plugin_host
 
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
@@ -41,6 +41,7 @@ def make_desk_blueprint(app: Flask, *, standalone: bool) -> Blueprint:
     owner.context_processor(page_context)
     owner.after_request(security_headers)
     owner.before_request(refuse_nul_bytes)
+    owner.before_request(share_wtforms_messages)
     for code in ERROR_CODES:
         owner.register_error_handler(code, render_error)
     return desk

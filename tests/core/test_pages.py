@@ -88,6 +88,20 @@ def test_form_errors_are_shown_next_to_their_field(client):
     assert 'value="not-an-email"' in html
 
 
+def test_the_form_library_speaks_the_page_language_whichever_came_first(client):
+    """WTForms' own messages follow each request's language, even in one process that has
+    already answered in the other language (its catalogues are read once and kept)."""
+    bad = {"email": "not-an-email", "password": ""}
+    for lang, required, not_email in [
+        ("fr", "Ce champ est requis.", "Adresse électronique non valide."),
+        ("en", "This field is required.", "Invalid email address."),
+        ("fr", "Ce champ est requis.", "Adresse électronique non valide."),
+    ]:
+        html = client.post("/sign-in", data=bad, headers={"Accept-Language": lang})
+        text = html.get_data(as_text=True)
+        assert required in text and not_email in text, lang
+
+
 def test_security_headers_on_every_page(client):
     for path in ("/", "/sign-in", "/no-such-page"):
         headers = client.get(path).headers
