@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from supportdesk import tickets
 from supportdesk.extensions import db
+from supportdesk.mail.render import compose
 from supportdesk.models import Outbox, Role, Status, Ticket, User
 from supportdesk.sla import calendar
 
@@ -42,6 +44,31 @@ def test_the_seller_gets_a_receipt_through_the_outbox(seller_client, seller):
         ticket.id,
     )
     assert receipt.payload["ref"] == ticket.ref
+
+
+def test_mail_about_the_case_speaks_the_reply_language_the_seller_chose(
+    seller_client, seller, agent
+):
+    """The form's "language of our answer" wins over the account's language for the seller's
+    mail about that case (receipt and staff answers); staff mail keeps the staff's language."""
+    seller.locale = "en"
+    db.session.commit()
+    seller_client.post("/contact", data=form_input(reply_language="fr"))
+    ticket = only_case()
+    tickets.reply(ticket, actor=agent, body="Your payout is on its way.")
+    db.session.commit()
+    mails = {row.kind: compose(row) for row in db.session.scalars(sa.select(Outbox))}
+    assert (
+        "Nous avons bien reçu votre demande : Payout missing" in mails["ticket_opened"]["Subject"]
+    )
+    assert "Nouvelle réponse à votre demande" in mails["staff_reply"]["Subject"]
+    assert "Your payout is on its way." in mails["staff_reply"].get_body(("plain",)).get_content()
+
+    seller.locale = "fr"  # and the other way round: the choice on the case still wins
+    ticket.fields = {**ticket.fields, "reply_language": "en"}
+    db.session.commit()
+    reply = db.session.scalars(sa.select(Outbox).where(Outbox.kind == "staff_reply")).one()
+    assert "New answer on your case: Payout missing" in compose(reply)["Subject"]
 
 
 def test_the_case_is_in_the_case_log_and_the_seller_support_queue_with_its_sla(

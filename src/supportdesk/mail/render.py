@@ -110,10 +110,15 @@ def render_part(template: str, part: str, variables: dict[str, Any]) -> str:
     return re.sub(r"\n{3,}", "\n\n", rendered).strip() + "\n"
 
 
-def recipient_locale(row: Outbox, user: User | None) -> str:
-    """The recipient's language now (they may have changed it), else when queued, else default."""
+def recipient_locale(row: Outbox, user: User | None, ticket: Ticket | None = None) -> str:
+    """The language a seller asked for the answers on this case (a ``reply_language`` case
+    field: the contact form asks for one), in mail to that seller; else the recipient's
+    language now (they may have changed it), else when queued, else the default."""
     supported = current_app.config["SUPPORTDESK_LANGUAGES"]
-    for candidate in (user.locale if user else None, row.payload.get("locale")):
+    asked = None
+    if ticket is not None and user is not None and user.id == ticket.seller_id:
+        asked = (ticket.fields or {}).get("reply_language")
+    for candidate in (asked, user.locale if user else None, row.payload.get("locale")):
         if candidate in supported:
             return candidate
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -183,7 +188,7 @@ def compose(row: Outbox) -> EmailMessage:
     if KINDS[row.kind] and ticket is None:
         raise Undeliverable("the case this notification tells of no longer exists")
     user = find_user(recipient)
-    locale = recipient_locale(row, user)
+    locale = recipient_locale(row, user, ticket)
     with force_locale(locale):
         variables = {**_variables(row, ticket, user), "locale": locale}
         template = f"{row.kind}.html"
