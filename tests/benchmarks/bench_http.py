@@ -15,6 +15,10 @@ are medians. A run fails on any response other than the page's own status (303 f
 in the servers' logs. Beside the rates, the CPU time the workers spent per request is shown:
 it is less sensitive to whatever else the machine runs.
 
+The filing is also measured against a floor (``floor.py``, same settings, same requests): one
+ORM row inserted and committed, nothing checked, which shows how much of the hello-world's rate
+is left to any application that files a case in one database transaction on this stack.
+
     python -m tests.benchmarks.bench_http
 
 Environment: ``BENCH_SECONDS`` (per run, default 10), ``BENCH_ROUNDS`` (runs of each side,
@@ -92,6 +96,7 @@ class Measurement:
     target: float | None
     desk: list[WrkResult] = field(default_factory=list)
     hello: list[WrkResult] = field(default_factory=list)
+    floor: list[WrkResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -183,6 +188,8 @@ class Page:
     status: int
     #: Cases stored so far (the filing): counted around each desk run.
     stored: Callable[[], int] | None = None
+    #: Also measured on the floor application (the filing).
+    with_floor: bool = False
 
 
 def run(server: GunicornServer, page: Page, name: str, status: int, seconds: int) -> WrkResult:
@@ -190,11 +197,16 @@ def run(server: GunicornServer, page: Page, name: str, status: int, seconds: int
     return wrk(server, settings, seconds=seconds, threads=WRK_THREADS, connections=CONNECTIONS)
 
 
-def measure(page: Page, desk: GunicornServer, hello: GunicornServer) -> Measurement:
-    """A short warm-up of each, then desk and hello-world alternately, ROUNDS times."""
+def measure(
+    page: Page, desk: GunicornServer, hello: GunicornServer, floor: GunicornServer
+) -> Measurement:
+    """A short warm-up of each, then desk and hello-world (and floor) alternately, ROUNDS
+    times."""
     measurement = Measurement(page.name, page.target)
     run(desk, page, "warm", page.status, WARMUP_SECONDS)
     run(hello, page, "warm", 200, WARMUP_SECONDS)
+    if page.with_floor:
+        run(floor, page, "warm", 303, WARMUP_SECONDS)
     for number in range(ROUNDS):
         before = page.stored() if page.stored else 0
         result = run(desk, page, str(number), page.status, SECONDS)
@@ -202,7 +214,13 @@ def measure(page: Page, desk: GunicornServer, hello: GunicornServer) -> Measurem
             check_stored(measurement, result, page.stored() - before)
         measurement.desk.append(result)
         measurement.hello.append(run(hello, page, str(number), 200, SECONDS))
-    for server, results in (("desk", measurement.desk), ("hello-world", measurement.hello)):
+        if page.with_floor:
+            measurement.floor.append(run(floor, page, str(number), 303, SECONDS))
+    for server, results in (
+        ("desk", measurement.desk),
+        ("hello-world", measurement.hello),
+        ("floor", measurement.floor),
+    ):
         measurement.problems += [f"{server}: {p}" for r in results for p in r.problems()]
     return measurement
 
@@ -245,6 +263,7 @@ def pages(desk: GunicornServer, app: Flask) -> list[Page]:
             },
             303,
             stored=lambda: stored_cases(app),
+            with_floor=True,
         ),
         Page(
             f"help search ({ARTICLES:,} articles)",
@@ -285,6 +304,14 @@ def report(measurements: list[Measurement]) -> None:
         )
         runs = ", ".join(f"{d.rps:.0f}/{h.rps:.0f}" for d, h in zip(m.desk, m.hello, strict=True))
         print(f"{'':<4}runs, desk/hello rps: {runs}")
+        if m.floor:
+            floor = statistics.median(r.rps for r in m.floor)
+            floor_cpu = statistics.median(r.cpu_ms_per_request for r in m.floor)
+            print(
+                f"{'':<4}floor (one ORM row committed, nothing checked): {floor:.1f} rps = "
+                f"{floor / m.hello_rps:.3f} x hello-world ({floor_cpu:.2f} CPU ms/request); "
+                f"desk = {m.desk_rps / floor:.3f} x floor"
+            )
         for note in m.notes:
             print(f"{'':<4}{note}")
         for problem in m.problems:
@@ -306,6 +333,10 @@ def main() -> int:
     folder, url, app = prepare_desk()
     print(f"database: {url.rsplit('@', 1)[-1]}", flush=True)
     env = {**os.environ, "SUPPORTDESK_INSTANCE": str(folder)}
+    if url.startswith("postgresql"):
+        env["FLOOR_DATABASE_URL"] = url
+    else:
+        env["FLOOR_DATABASE"] = str(folder / "floor.db")
     with (
         GunicornServer(GUNICORN_SETTINGS, env, folder, name="desk", cwd=REPO) as desk,
         GunicornServer(
@@ -316,11 +347,19 @@ def main() -> int:
             name="hello-world",
             cwd=REPO,
         ) as hello,
+        GunicornServer(
+            GUNICORN_SETTINGS,
+            env,
+            folder,
+            app="tests.benchmarks.floor:app",
+            name="floor",
+            cwd=REPO,
+        ) as floor,
     ):
-        measurements = [measure(page, desk, hello) for page in pages(desk, app)]
+        measurements = [measure(page, desk, hello, floor) for page in pages(desk, app)]
         report(measurements)
-        memory_ok = report_memory(desk, hello)
-        errors = desk.tracebacks() + hello.tracebacks()
+        memory_ok = report_memory(desk, hello, floor)
+        errors = desk.tracebacks() + hello.tracebacks() + floor.tracebacks()
     if errors:
         print(f"\n!! the servers logged {errors} errors")
     ok = memory_ok and not errors and all(m.passed for m in measurements)
@@ -337,12 +376,13 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def report_memory(desk: GunicornServer, hello: GunicornServer) -> bool:
-    """Each worker's memory after the load; the mean USS is compared: see the README."""
+def report_memory(desk: GunicornServer, hello: GunicornServer, floor: GunicornServer) -> bool:
+    """Each worker's memory after the load; the mean USS is compared: see the README. The
+    floor's is shown beside them (it served the filing only)."""
     print(f"\nmemory after the load, MiB (workers: mean of {WORKERS})")
     print(f"{'':<24} {'RSS':>6} {'PSS':>6} {'USS':>6}")
     uss = {}
-    for server in (desk, hello):
+    for server in (desk, hello, floor):
         workers = worker_memory(server.pid)
         for label, rows in (("worker", workers), ("master", [memory(server.pid)])):
             rss, pss, used = (statistics.fmean(row[key] for row in rows) / 1024 for key in KEYS)
@@ -358,6 +398,10 @@ def report_memory(desk: GunicornServer, hello: GunicornServer) -> bool:
     print(
         f"worker memory (USS) desk / hello-world: {ratio:.2f}x | target <= {MEMORY_TARGET} | "
         f"{'PASS' if ok else 'FAIL'}"
+    )
+    print(
+        f"floor worker (USS) / hello-world: {uss[floor.name] / uss[hello.name]:.2f}x; "
+        f"desk / floor: {uss[desk.name] / uss[floor.name]:.2f}x"
     )
     return ok
 
