@@ -7,10 +7,8 @@ instance (Flask-Login, Flask-Babel, CSRF) or keeps the desk's apart (Flask-SQLAl
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import flask_babel
-from flask import Flask, g, has_app_context
+from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -19,7 +17,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
-from .i18n import TRANSLATIONS_DIR
+from .i18n import TRANSLATIONS_DIR, install_template_gettext
 
 
 class Base(DeclarativeBase):
@@ -44,37 +42,6 @@ def init_database(app: Flask) -> None:
             # Flask-SQLAlchemy refuses a second instance only by this key; its engines are
             # kept per instance, so the host's sessions and the desk's never mix.
             app.extensions["sqlalchemy"] = host_db
-
-
-def install_template_gettext(app: Flask) -> None:
-    """Flask-Babel's template functions, each looking up the request's catalogue once instead
-    of on every call: a queue page translates a few hundred strings, and each of Flask-Babel's
-    own lookups goes through several context-local proxies."""
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: request_translations().ugettext(s),
-        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
-        pgettext=lambda c, s: request_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
-
-
-def request_translations() -> Any:
-    """Flask-Babel's translations for the current locale, kept beside its locale in
-    Flask-Babel's per-request state; a changed locale (``flask_babel.refresh()``, a language
-    switch) is a new locale object, so it is looked up again."""
-    try:
-        state = g._flask_babel
-        locale, translations = state.desk_translations
-        if locale is state.babel_locale:
-            return translations
-    except (AttributeError, RuntimeError):  # not yet looked up, or outside an application
-        pass
-    translations = flask_babel.get_translations()
-    state = g._flask_babel if has_app_context() and hasattr(g, "_flask_babel") else None
-    if state is not None and hasattr(state, "babel_locale"):
-        state.desk_translations = (state.babel_locale, translations)
-    return translations
 
 
 def init_extensions(app: Flask, locale_selector: Callable[[], str | None]) -> None:

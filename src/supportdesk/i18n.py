@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
+import flask_babel
 from babel import support
-from flask import current_app, request, session
+from flask import Flask, current_app, g, has_app_context, request, session
 from flask_babel import get_locale
 from wtforms.i18n import messages_path
 
@@ -63,3 +65,34 @@ def _wtforms_catalogue(locale: str) -> support.NullTranslations:
 def share_wtforms_messages() -> None:
     """A ``before_request`` function: see :class:`WtformsMessages`."""
     request.wtforms_translations = WTFORMS_MESSAGES
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Flask-Babel's template functions, each looking up the request's catalogue once instead
+    of on every call: a queue page translates a few hundred strings, and each of Flask-Babel's
+    own lookups goes through several context-local proxies."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
+def request_translations() -> Any:
+    """Flask-Babel's translations for the current locale, kept beside its locale in
+    Flask-Babel's per-request state; a changed locale (``flask_babel.refresh()``, a language
+    switch) is a new locale object, so it is looked up again."""
+    try:
+        state = g._flask_babel
+        locale, translations = state.desk_translations
+        if locale is state.babel_locale:
+            return translations
+    except (AttributeError, RuntimeError):  # not yet looked up, or outside an application
+        pass
+    translations = flask_babel.get_translations()
+    state = g._flask_babel if has_app_context() and hasattr(g, "_flask_babel") else None
+    if state is not None and hasattr(state, "babel_locale"):
+        state.desk_translations = (state.babel_locale, translations)
+    return translations
