@@ -10,10 +10,20 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from supportdesk import FieldErrors
+from supportdesk import FieldErrors, case_state
 from supportdesk.attachments import Upload
+from supportdesk.database import write_transaction
 from supportdesk.extensions import db
-from supportdesk.models import Attachment, Event, Message, Outbox, Status, Ticket
+from supportdesk.models import (
+    Attachment,
+    Event,
+    Message,
+    Outbox,
+    QueueCount,
+    Status,
+    Ticket,
+    utcnow,
+)
 from supportdesk.sla import calendar
 from supportdesk.tickets import (
     Conflict,
@@ -300,3 +310,72 @@ def test_a_type_visible_only_to_some_agents(register_plugin, make_user):
         assert db.session.scalars(visible_tickets(plain_agent)).all() == []
         assert search_cases(plain_agent, "gold") == []
         assert [t.id for t in search_cases(vip_agent, "gold")] == [ticket.id]
+
+
+def test_cases_moving_opposite_ways_at_once_never_deadlock(make_app, make_user):
+    """One agent moves a case open -> waiting while a seller's reply moves another waiting ->
+    open, many times over, at once: each move changes the same two queue counters, in opposite
+    directions. None of the moves may fail (PostgreSQL would abort one of two transactions
+    that wait on each other), and the counters still match the cases."""
+    app = make_app()
+    rounds = 150
+    with app.app_context():
+        seller = make_user()
+        agent = make_user("agent", queues=["seller_support"])
+        first, second = new_case(seller), new_case(seller, subject="Refund missing")
+        transition(first, actor=agent, status=Status.OPEN)
+        transition(second, actor=agent, status=Status.WAITING)
+        ids = (agent.id, first.id, second.id)
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def move(ticket_id: int, there: str, back: str) -> None:
+        with app.app_context():
+            from supportdesk.models import User
+
+            actor = db.session.get(User, ids[0])
+            ticket = db.session.get(Ticket, ticket_id)
+            barrier.wait()
+            try:
+                for _ in range(rounds):
+                    transition(ticket, actor=actor, status=there)
+                    transition(ticket, actor=actor, status=back)
+            except BaseException as exc:
+                failures.append(exc)
+                barrier.abort()
+
+    threads = [
+        threading.Thread(target=move, args=(ids[1], Status.WAITING, Status.OPEN)),
+        threading.Thread(target=move, args=(ids[2], Status.OPEN, Status.WAITING)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, repr(failures[0])
+    with app.app_context():
+        counted = dict(
+            db.session.execute(
+                sa.select(QueueCount.status, QueueCount.count).where(QueueCount.count != 0)
+            ).all()
+        )
+        assert counted == {Status.OPEN: 1, Status.WAITING: 1}
+
+
+def test_a_move_rolled_back_leaves_the_counters_as_they_were(app, seller, make_user):
+    """A status change whose transaction fails counts for nothing, then or at the next commit."""
+    agent = make_user("agent", queues=["seller_support"])
+    ticket = new_case(seller)
+
+    def counters() -> dict[str, int]:
+        query = sa.select(QueueCount.status, QueueCount.count).where(QueueCount.count != 0)
+        return dict(db.session.execute(query).all())
+
+    before = counters()
+    with pytest.raises(RuntimeError), write_transaction():
+        case_state.set_status(ticket, Status.RESOLVED, utcnow())
+        raise RuntimeError("the rest of the change failed")
+    db.session.expire_all()
+    assert counters() == before == {Status.NEW: 1}
+    transition(ticket, actor=agent, status=Status.OPEN)
+    assert counters() == {Status.OPEN: 1}
