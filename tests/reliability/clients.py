@@ -1,6 +1,6 @@
 """Concurrent clients over real HTTP (the standard library's ``http.client``): sellers filing
-cases through the contact form and through the API, each with an attachment, and a record of
-every response.
+cases through the contact form and through the API, each with an attachment, agents working
+the queue meanwhile, and a record of every response.
 
 A client opens a new connection for each request, as many browsers behind as many proxies do,
 and never retries: a request that fails is recorded as it failed.
@@ -13,6 +13,7 @@ import html
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import threading
@@ -330,5 +331,54 @@ def seller_client(base: str, email: str, password: str, token: str) -> Callable:
             )
             load.filings.append(filing)
             count += 1
+
+    return work
+
+
+_CASE_LINK = re.compile(r'href="/staff/cases/(SD-[A-Z0-9-]+)"')
+
+
+def agent_client(base: str, email: str, password: str, queue: str) -> Callable:
+    """An agent working the queue while sellers file: opens the queue page, picks one of the
+    cases shown, answers it, sets it to wait on the seller and back to open, until the
+    deadline. Agents doing this at once move cases both ways between the same statuses of
+    one queue; a case another agent changed meanwhile is a 409 the agent is shown, not an
+    error."""
+
+    def work(load: Load, number: int) -> None:
+        browser = Browser(base, load.exchanges)
+        if not browser.sign_in(email, password):
+            return
+        pick = random.Random(number)
+        while time.monotonic() < load.deadline:
+            page = browser.get(f"/staff/queues/{queue}", label="queue page")
+            refs = _CASE_LINK.findall(page.text) if page is not None else []
+            if not refs:
+                time.sleep(0.05)
+                continue
+            ref = pick.choice(refs)
+            case = browser.get(f"/staff/cases/{ref}", label="case page")
+            if case is None or case.status != 200:
+                continue
+            token = hidden(case.text, "csrf_token")
+            browser.post_form(
+                f"/staff/cases/{ref}/reply",
+                {
+                    "reply-csrf_token": token,
+                    "reply-body": f"Looking into {ref}.",
+                    "reply-status": "",
+                    "reply-canned": "",
+                    "reply-send": "1",
+                },
+                label="agent reply",
+                expect=(302, 409),
+            )
+            for status in ("waiting", "open"):
+                browser.post_form(
+                    f"/staff/cases/{ref}/status",
+                    {"csrf_token": token, "status": status},
+                    label="agent status",
+                    expect=(302, 409),
+                )
 
     return work
