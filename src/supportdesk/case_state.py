@@ -3,15 +3,15 @@ and the per-queue counters. Only the ticket service calls it, inside its write t
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from . import sla
+from .database import CommitTimeCounts
 from .extensions import db
 from .models import QueueCount, Status, Ticket
 from .ticket_types import ticket_types
@@ -21,54 +21,29 @@ from .ticket_types import ticket_types
 RUNNING = (Status.NEW, Status.OPEN)
 
 
-#: The counter changes of the session's open transaction, by (queue id, status).
-_PENDING = "supportdesk.queue_count_changes"
+def _write_counts(session: Session, changes: list[tuple[tuple[int, str], int]]) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for (queue_id, status), delta in changes:
+        statement = insert(QueueCount).values(queue_id=queue_id, status=status, count=delta)
+        statement = statement.on_conflict_do_update(
+            index_elements=["queue_id", "status"], set_={"count": QueueCount.count + delta}
+        )
+        session.execute(statement)
+
+
+#: The per-queue counters: written at commit (two cases moved opposite ways at once, open ->
+#: waiting and waiting -> open, would otherwise lock the same two counters in opposite orders).
+_counts = CommitTimeCounts("queue_counts", _write_counts)
 
 
 def bump_count(queue_id: int, status: str, delta: int) -> None:
-    """Add ``delta`` to a queue's counter for ``status`` when the transaction commits (see
-    :func:`write_counts`)."""
-    pending = db.session.info.setdefault(_PENDING, Counter())
-    pending[(queue_id, status)] += delta
-
-
-def write_counts(session: Session) -> None:
-    """Write a transaction's counter changes just before it commits, each an atomic upsert, in
-    (queue, status) order. Two transactions moving cases opposite ways (open -> waiting and
-    waiting -> open) change the same two counters: written as the moves happen, each would lock
-    one counter and wait for the other's, and PostgreSQL would abort one of them. Written last,
-    the counters are also held for the shortest time: every case filed in a queue adds to the
-    same row."""
-    changes = session.info.pop(_PENDING, None)
-    if not changes:
-        return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for (queue_id, status), delta in sorted(changes.items()):
-        if delta:
-            statement = insert(QueueCount).values(queue_id=queue_id, status=status, count=delta)
-            statement = statement.on_conflict_do_update(
-                index_elements=["queue_id", "status"], set_={"count": QueueCount.count + delta}
-            )
-            session.execute(statement)
-
-
-def forget_counts(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
-    """A transaction that ended without committing (rolled back, closed) changed no counter."""
-    if transaction.parent is None:
-        forget_counts(session)
-
-
-sa.event.listen(Session, "before_commit", write_counts)
-sa.event.listen(Session, "after_transaction_end", _transaction_ended)
+    """Add ``delta`` to a queue's counter for ``status`` when the transaction commits."""
+    _counts.add((queue_id, status), delta)
 
 
 def recount() -> None:
     """Rebuild every counter from the tickets themselves (after an import or a repair)."""
-    forget_counts(db.session())
+    _counts.forget()
     db.session.execute(sa.delete(QueueCount))
     rows = db.session.execute(
         sa.select(Ticket.queue_id, Ticket.status, sa.func.count()).group_by(

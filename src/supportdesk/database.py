@@ -17,13 +17,15 @@ made, so that page can still read (the signed-in user, the language) instead of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from flask import Flask, got_request_exception
 from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from .extensions import db
 
@@ -92,3 +94,54 @@ def write_transaction() -> Iterator[Session]:
             yield session
     finally:
         _immediate.reset(token)
+
+
+class CommitTimeCounts:
+    """Changes to counter rows (``+1``, ``-1``) kept with the session and written together just
+    before its transaction commits, netted and in key order; forgotten if it does not commit.
+
+    Counters are rows that many transactions change at once: a queue's count of new cases, the
+    number of cases holding a common word. Written as they happen, two transactions that touch
+    two counters in opposite orders each hold one and wait for the other, and PostgreSQL aborts
+    one of them; and every transaction holds its counters from its first change to its end.
+    Written at commit in one order (kinds by name, then keys), they are held only for the last
+    moment, and no two transactions wait on each other.
+
+    ``write(session, changes)`` writes one kind's changes: ``(key, delta)`` pairs, sorted by
+    key, no delta zero.
+    """
+
+    _kinds: dict[str, CommitTimeCounts] = {}
+
+    def __init__(self, name: str, write: Callable[[Session, list[tuple[Any, int]]], None]):
+        self.key = f"supportdesk.commit_time_counts.{name}"
+        self.write = write
+        CommitTimeCounts._kinds[self.key] = self
+
+    def add(self, key: Any, delta: int) -> None:
+        db.session.info.setdefault(self.key, Counter())[key] += delta
+
+    def forget(self, session: Session | None = None, keep: Callable[[Any], bool] | None = None):
+        """Drop the pending changes (those ``keep`` says no to, if given)."""
+        session = session or db.session()
+        if keep is None:
+            session.info.pop(self.key, None)
+        elif pending := session.info.get(self.key):
+            for key in [k for k in pending if not keep(k)]:
+                del pending[key]
+
+
+@event.listens_for(Session, "before_commit")
+def _write_commit_time_counts(session: Session) -> None:
+    for name, kind in sorted(CommitTimeCounts._kinds.items()):
+        pending = session.info.pop(name, None)
+        if changes := sorted((k, d) for k, d in (pending or {}).items() if d):
+            kind.write(session, changes)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_commit_time_counts(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without committing (rolled back, closed) changed no counter."""
+    if transaction.parent is None:
+        for name in CommitTimeCounts._kinds:
+            session.info.pop(name, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -9,6 +11,7 @@ from supportdesk import migrate, search
 from supportdesk.case_search import normalise_ref, search_cases
 from supportdesk.database import write_transaction
 from supportdesk.extensions import db
+from supportdesk.models import SearchTerm
 from supportdesk.search.analysis import analyse
 from supportdesk.search.backends import backend, scope_text
 from supportdesk.testing import database_url_for_tests, reset_postgres_schema
@@ -233,3 +236,43 @@ def test_the_postgresql_index_takes_new_documents_at_once(make_app):
             sa.text("SELECT reloptions FROM pg_class WHERE relname = 'ix_search_documents_tsv'")
         )
     assert "fastupdate=off" in options
+
+
+@pytest.mark.skipif(database_url_for_tests() is None, reason="row locks: SQLite has one writer")
+def test_two_transactions_indexing_crossing_words_both_commit(make_app):
+    """Two transactions each index two documents, meeting halfway, whose words cross: the
+    first holds "alpha" and "zulu" when it needs "bravo", the second the other way round (a
+    rebuild of the case index while cases are filed). Both must commit, with every count."""
+    app = make_app()
+    halfway = threading.Barrier(2, timeout=20)
+    failures: list[BaseException] = []
+
+    def run(first: tuple[str, str], second: tuple[str, str]) -> None:
+        with app.app_context():
+            try:
+                with write_transaction():
+                    search.index(search.Document("t", first[0], "en", first[0], first[1]))
+                    halfway.wait()
+                    search.index(search.Document("t", second[0], "en", second[0], second[1]))
+            except BaseException as exc:
+                failures.append(exc)
+                halfway.abort()
+
+    threads = [
+        threading.Thread(target=run, args=(("one", "alpha zulu"), ("two", "bravo"))),
+        threading.Thread(target=run, args=(("three", "bravo yankee"), ("four", "alpha"))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, repr(failures[0])
+    with app.app_context():
+        counts = dict(
+            db.session.execute(
+                sa.select(SearchTerm.term, SearchTerm.doc_count).where(
+                    SearchTerm.source == "t", SearchTerm.term.in_(["alpha", "bravo", "zulu"])
+                )
+            ).all()
+        )
+    assert counts == {"alpha": 2, "bravo": 2, "zulu": 1}

@@ -133,6 +133,7 @@ def clear(source: str) -> None:
     """Forget every document and word of a source (before rebuilding it)."""
     db.session.execute(sa.delete(SearchDocument).where(SearchDocument.source == source))
     db.session.execute(sa.delete(SearchTerm).where(SearchTerm.source == source))
+    vocabulary.forget_counts(source)
     vocabulary.forget()
 
 

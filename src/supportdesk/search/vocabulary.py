@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..database import CommitTimeCounts
 from ..extensions import db
 from ..models import SearchTerm
 
@@ -162,19 +163,35 @@ def correct(source: str, locale: str, words: list[str]) -> tuple[list[str], bool
     return corrected, corrected != words
 
 
-def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
-    """Keep each word's document count as a document's words change (one batched upsert).
-
-    The rows go in word order: two cases filed at once that share words then lock those words'
-    rows in the same order, so one waits for the other instead of both deadlocking."""
-    changes = dict.fromkeys(new - old, 1) | dict.fromkeys(old - new, -1)
-    rows = [{"term": t, "doc_count": changes[t]} for t in sorted(changes)]
-    if not rows:
-        return
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SearchTerm).values(source=source, locale=locale)
+def _write_counts(session, changes: list[tuple[tuple[str, str, str], int]]) -> None:
+    """One batched upsert of the document counts, in (source, language, word) order."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(SearchTerm)
     statement = statement.on_conflict_do_update(
         index_elements=["source", "locale", "term"],
         set_={"doc_count": SearchTerm.doc_count + statement.excluded.doc_count},
     )
-    db.session.execute(statement, rows)
+    rows = [
+        {"source": source, "locale": locale, "term": term, "doc_count": delta}
+        for (source, locale, term), delta in changes
+    ]
+    session.execute(statement, rows)
+    forget()
+
+
+#: Each word's document count, written at commit: two cases filed at once share common words,
+#: and a rebuild of the case index changes thousands while cases are filed.
+_counts = CommitTimeCounts("search_terms", _write_counts)
+
+
+def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
+    """Keep each word's document count as a document's words change (written at commit)."""
+    for term in new - old:
+        _counts.add((source, locale, term), +1)
+    for term in old - new:
+        _counts.add((source, locale, term), -1)
+
+
+def forget_counts(source: str) -> None:
+    """Drop the changes not yet written for ``source`` (its words are being deleted)."""
+    _counts.forget(keep=lambda key: key[0] != source)
