@@ -52,4 +52,5 @@ def contact_type() -> TicketType:
         sla=SlaPolicy(first_response=timedelta(hours=8), resolution=timedelta(hours=40)),
         fields_template="supportdesk_contact/_fields.html",
         filing_limit=FILING_LIMIT,
+        reply_language_field="reply_language",
     )

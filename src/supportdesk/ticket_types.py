@@ -76,6 +76,9 @@ class TicketType:
     # How many cases of this type one seller may file; every way of filing counts against it
     # (the plugin's form through ``filing_limit.limit``, the JSON API by itself). None: no limit.
     filing_limit: FilingLimit | None = None
+    # The extra field in which the seller chooses the language of the answers: mail to the
+    # seller about such a case speaks it rather than the account's language. None: no choice.
+    reply_language_field: str | None = None
     plugin: str | None = None
 
     def clean_fields(

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from ..accounts import find_user, password_reset_link, reset_link_minutes
 from ..extensions import db
 from ..models import Message, Outbox, Status, Ticket, User, utcnow
+from ..ticket_types import ticket_types
 from .addresses import (
     BadAddress,
     checked_address,
@@ -111,13 +112,15 @@ def render_part(template: str, part: str, variables: dict[str, Any]) -> str:
 
 
 def recipient_locale(row: Outbox, user: User | None, ticket: Ticket | None = None) -> str:
-    """The language a seller asked for the answers on this case (a ``reply_language`` case
-    field: the contact form asks for one), in mail to that seller; else the recipient's
-    language now (they may have changed it), else when queued, else the default."""
+    """The language the seller chose for the answers on this case (its type's
+    ``reply_language_field``), in mail to that seller; else the recipient's language now (they
+    may have changed it), else when queued, else the default."""
     supported = current_app.config["SUPPORTDESK_LANGUAGES"]
     asked = None
     if ticket is not None and user is not None and user.id == ticket.seller_id:
-        asked = (ticket.fields or {}).get("reply_language")
+        ttype = ticket_types().get(ticket.type_key)
+        if ttype is not None and ttype.reply_language_field:
+            asked = (ticket.fields or {}).get(ttype.reply_language_field)
     for candidate in (asked, user.locale if user else None, row.payload.get("locale")):
         if candidate in supported:
             return candidate
