@@ -10,6 +10,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, run_command, with_appcontext
+from werkzeug.serving import run_simple
 
 from . import i18n_catalog, migrate
 from .accounts import create_token, create_user, find_user
@@ -111,7 +112,8 @@ def demo_command(host: str, port: int, serve: bool) -> None:
     db.session.commit()
     if serve:
         click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-        app.run(host=host, port=port, debug=False, load_dotenv=False)
+        # Not app.run(): inside a Flask CLI command it only prints that it is ignored.
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 @click.command("create-user")

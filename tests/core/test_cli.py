@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from supportdesk import create_app
 from supportdesk.extensions import db
 from supportdesk.models import Queue, User
 from supportdesk.testing import database_url_for_tests, reset_postgres_schema
+from tests.servers import free_port, wait_until_answers
 
 
 def cli_app(tmp_path: Path):
@@ -85,6 +87,33 @@ def test_the_console_script_is_the_flask_cli(tmp_path):
         check=True,
     )
     assert "contact" in flask.stdout and "loaded" in flask.stdout
+
+
+def test_the_quick_start_demo_serves_the_desk(tmp_path):
+    """`supportdesk demo`, as the README's quick start runs it: it prints the demo accounts,
+    then serves the desk, and the printed seller can sign in (the page answers, in French too)."""
+    env = {**os.environ, "SUPPORTDESK_INSTANCE": str(tmp_path / "instance")}
+    env.pop("SUPPORTDESK_TEST_DATABASE_URL", None)
+    port = free_port()
+    log = tmp_path / "demo.log"
+    script = Path(sys.executable).with_name("supportdesk")
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [script, "demo", "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/sign-in", 60, process=process, log=log)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/help", headers={"Accept-Language": "fr"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as page:  # noqa: S310 (loopback)
+            assert page.status == 200 and 'lang="fr"' in page.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    printed = log.read_text()
+    assert re.search(r"seller\s+seller@example\.com\s+\S+", printed)
+    assert "Ignoring a call" not in printed
 
 
 def test_run_refuses_a_default_secret(tmp_path):
