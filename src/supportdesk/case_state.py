@@ -5,14 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
-
 from . import sla
 from .database import CommitTimeCounts
-from .extensions import db
 from .models import QueueCount, Status, Ticket
 from .ticket_types import ticket_types
 
@@ -21,37 +15,14 @@ from .ticket_types import ticket_types
 RUNNING = (Status.NEW, Status.OPEN)
 
 
-def _write_counts(session: Session, changes: list[tuple[tuple[int, str], int]]) -> None:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for (queue_id, status), delta in changes:
-        statement = insert(QueueCount).values(queue_id=queue_id, status=status, count=delta)
-        statement = statement.on_conflict_do_update(
-            index_elements=["queue_id", "status"], set_={"count": QueueCount.count + delta}
-        )
-        session.execute(statement)
-
-
 #: The per-queue counters: written at commit (two cases moved opposite ways at once, open ->
 #: waiting and waiting -> open, would otherwise lock the same two counters in opposite orders).
-_counts = CommitTimeCounts("queue_counts", _write_counts)
+_counts = CommitTimeCounts(QueueCount, ("queue_id", "status"), "count")
 
 
 def bump_count(queue_id: int, status: str, delta: int) -> None:
     """Add ``delta`` to a queue's counter for ``status`` when the transaction commits."""
     _counts.add((queue_id, status), delta)
-
-
-def recount() -> None:
-    """Rebuild every counter from the tickets themselves (after an import or a repair)."""
-    _counts.forget()
-    db.session.execute(sa.delete(QueueCount))
-    rows = db.session.execute(
-        sa.select(Ticket.queue_id, Ticket.status, sa.func.count()).group_by(
-            Ticket.queue_id, Ticket.status
-        )
-    )
-    for queue_id, status, count in rows:
-        db.session.add(QueueCount(queue_id=queue_id, status=status, count=count))
 
 
 def _policy(ticket: Ticket) -> sla.SlaPolicy:

@@ -25,6 +25,8 @@ from typing import Any
 
 from flask import Flask, got_request_exception
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from .extensions import db
@@ -107,27 +109,43 @@ class CommitTimeCounts:
     Written at commit in one order (kinds by name, then keys), they are held only for the last
     moment, and no two transactions wait on each other.
 
-    ``write(session, changes)`` writes one kind's changes: ``(key, delta)`` pairs, sorted by
-    key, no delta zero.
+    ``model`` is the counters' table: ``keys`` its unique columns, ``count`` the counter; each
+    kind's changes are one batched upsert. ``after_write`` runs once they are written (to drop
+    what a process keeps in memory from the old counts).
     """
 
     _kinds: dict[str, CommitTimeCounts] = {}
 
-    def __init__(self, name: str, write: Callable[[Session, list[tuple[Any, int]]], None]):
-        self.key = f"supportdesk.commit_time_counts.{name}"
-        self.write = write
+    def __init__(
+        self,
+        model: type,
+        keys: tuple[str, ...],
+        count: str,
+        after_write: Callable[[], None] | None = None,
+    ):
+        self.model, self.keys, self.count, self.after_write = model, keys, count, after_write
+        self.key = f"supportdesk.commit_time_counts.{model.__tablename__}"
         CommitTimeCounts._kinds[self.key] = self
+
+    def write(self, session: Session, changes: list[tuple[tuple, int]]) -> None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(self.model)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(self.keys),
+            set_={self.count: getattr(self.model, self.count) + statement.excluded[self.count]},
+        )
+        rows = [{**dict(zip(self.keys, key, strict=True)), self.count: d} for key, d in changes]
+        session.execute(statement, rows)
+        if self.after_write:
+            self.after_write()
 
     def add(self, key: Any, delta: int) -> None:
         db.session.info.setdefault(self.key, Counter())[key] += delta
 
-    def forget(self, session: Session | None = None, keep: Callable[[Any], bool] | None = None):
-        """Drop the pending changes (those ``keep`` says no to, if given)."""
-        session = session or db.session()
-        if keep is None:
-            session.info.pop(self.key, None)
-        elif pending := session.info.get(self.key):
-            for key in [k for k in pending if not keep(k)]:
+    def forget(self, drop: Callable[[Any], bool]) -> None:
+        """Drop the pending changes whose key ``drop`` says yes to (their rows are deleted)."""
+        if pending := db.session.info.get(self.key):
+            for key in [k for k in pending if drop(k)]:
                 del pending[key]
 
 

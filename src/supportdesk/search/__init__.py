@@ -101,7 +101,6 @@ def index(document: Document) -> None:
         document.source, document.locale, old_terms, set(values["terms"].split())
     )
     db.session.flush()
-    vocabulary.forget()
     forget_stats()
 
 
@@ -126,7 +125,6 @@ def remove(source: str, key: str, locale: str | None = None) -> None:
         vocabulary.update_counts(source, document.locale, set(document.terms.split()), set())
         db.session.delete(document)
     db.session.flush()
-    vocabulary.forget()
 
 
 def clear(source: str) -> None:

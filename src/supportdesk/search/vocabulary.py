@@ -6,7 +6,7 @@ word (edit distance 1, or 2 for longer words; the more common word wins a tie), 
 offers "did you mean …". Candidates come from trigrams: PostgreSQL's ``pg_trgm`` index, or on
 SQLite an in-memory trigram map of the vocabulary, rebuilt when it is older than a minute.
 How each query word reads (itself, or its correction) is remembered for a minute as well, and
-both are forgotten as soon as this process indexes a document.
+both are forgotten as soon as this process writes new word counts.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..database import CommitTimeCounts
 from ..extensions import db
@@ -70,7 +68,7 @@ CHECKED_LIMIT = 50_000
 
 
 def forget() -> None:
-    """Drop cached vocabularies (after indexing in this process)."""
+    """Drop cached vocabularies (once this process has written new word counts)."""
     _maps.clear()
     _checked.clear()
 
@@ -163,25 +161,10 @@ def correct(source: str, locale: str, words: list[str]) -> tuple[list[str], bool
     return corrected, corrected != words
 
 
-def _write_counts(session, changes: list[tuple[tuple[str, str, str], int]]) -> None:
-    """One batched upsert of the document counts, in (source, language, word) order."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SearchTerm)
-    statement = statement.on_conflict_do_update(
-        index_elements=["source", "locale", "term"],
-        set_={"doc_count": SearchTerm.doc_count + statement.excluded.doc_count},
-    )
-    rows = [
-        {"source": source, "locale": locale, "term": term, "doc_count": delta}
-        for (source, locale, term), delta in changes
-    ]
-    session.execute(statement, rows)
-    forget()
-
-
 #: Each word's document count, written at commit: two cases filed at once share common words,
-#: and a rebuild of the case index changes thousands while cases are filed.
-_counts = CommitTimeCounts("search_terms", _write_counts)
+#: and a rebuild of the case index changes thousands while cases are filed. The vocabularies
+#: this process keeps are forgotten once new counts are written.
+_counts = CommitTimeCounts(SearchTerm, ("source", "locale", "term"), "doc_count", forget)
 
 
 def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
@@ -194,4 +177,4 @@ def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> Non
 
 def forget_counts(source: str) -> None:
     """Drop the changes not yet written for ``source`` (its words are being deleted)."""
-    _counts.forget(keep=lambda key: key[0] != source)
+    _counts.forget(lambda key: key[0] == source)
