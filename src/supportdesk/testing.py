@@ -40,6 +40,7 @@ Example, in a plugin package's tests::
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,26 @@ def register_plugin(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
         return make_app(plugins=list(plugins), **config)
 
     return build
+
+
+def at_once(*calls: Callable[[threading.Barrier], None], timeout: float = 60) -> None:
+    """Run each call in its own thread, all started together, and wait for them; each gets a
+    barrier shared by all (to meet at a chosen point, as racing requests would). The first
+    error raised in any thread is raised here; the others then stop at the barrier."""
+    barrier = threading.Barrier(len(calls), timeout=timeout)
+    failures: list[BaseException] = []
+
+    def run(call: Callable[[threading.Barrier], None]) -> None:
+        try:
+            call(barrier)
+        except BaseException as exc:
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from supportdesk.extensions import db
 from supportdesk.models import SearchTerm
 from supportdesk.search.analysis import analyse
 from supportdesk.search.backends import backend, scope_text
-from supportdesk.testing import database_url_for_tests, reset_postgres_schema
+from supportdesk.testing import at_once, database_url_for_tests, reset_postgres_schema
 from supportdesk.tickets import add_note, open_ticket, reply
 
 
@@ -244,29 +245,21 @@ def test_two_transactions_indexing_crossing_words_both_commit(make_app):
     first holds "alpha" and "zulu" when it needs "bravo", the second the other way round (a
     rebuild of the case index while cases are filed). Both must commit, with every count."""
     app = make_app()
-    halfway = threading.Barrier(2, timeout=20)
-    failures: list[BaseException] = []
 
-    def run(first: tuple[str, str], second: tuple[str, str]) -> None:
-        with app.app_context():
-            try:
-                with write_transaction():
-                    search.index(search.Document("t", first[0], "en", first[0], first[1]))
-                    halfway.wait()
-                    search.index(search.Document("t", second[0], "en", second[0], second[1]))
-            except BaseException as exc:
-                failures.append(exc)
-                halfway.abort()
+    def run(first: tuple[str, str], second: tuple[str, str]) -> Callable[[threading.Barrier], None]:
+        def index_both(halfway: threading.Barrier) -> None:
+            with app.app_context(), write_transaction():
+                search.index(search.Document("t", first[0], "en", first[0], first[1]))
+                halfway.wait()
+                search.index(search.Document("t", second[0], "en", second[0], second[1]))
 
-    threads = [
-        threading.Thread(target=run, args=(("one", "alpha zulu"), ("two", "bravo"))),
-        threading.Thread(target=run, args=(("three", "bravo yankee"), ("four", "alpha"))),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, repr(failures[0])
+        return index_both
+
+    at_once(
+        run(("one", "alpha zulu"), ("two", "bravo")),
+        run(("three", "bravo yankee"), ("four", "alpha")),
+        timeout=20,
+    )
     with app.app_context():
         counts = dict(
             db.session.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from supportdesk.models import (
     utcnow,
 )
 from supportdesk.sla import calendar
+from supportdesk.testing import at_once
 from supportdesk.tickets import (
     Conflict,
     NotAllowed,
@@ -326,33 +328,22 @@ def test_cases_moving_opposite_ways_at_once_never_deadlock(make_app, make_user):
         transition(first, actor=agent, status=Status.OPEN)
         transition(second, actor=agent, status=Status.WAITING)
         ids = (agent.id, first.id, second.id)
-    barrier = threading.Barrier(2)
-    failures: list[BaseException] = []
 
-    def move(ticket_id: int, there: str, back: str) -> None:
-        with app.app_context():
-            from supportdesk.models import User
+    def move(ticket_id: int, there: str, back: str) -> Callable[[threading.Barrier], None]:
+        def run(barrier: threading.Barrier) -> None:
+            with app.app_context():
+                from supportdesk.models import User
 
-            actor = db.session.get(User, ids[0])
-            ticket = db.session.get(Ticket, ticket_id)
-            barrier.wait()
-            try:
+                actor = db.session.get(User, ids[0])
+                ticket = db.session.get(Ticket, ticket_id)
+                barrier.wait()
                 for _ in range(rounds):
                     transition(ticket, actor=actor, status=there)
                     transition(ticket, actor=actor, status=back)
-            except BaseException as exc:
-                failures.append(exc)
-                barrier.abort()
 
-    threads = [
-        threading.Thread(target=move, args=(ids[1], Status.WAITING, Status.OPEN)),
-        threading.Thread(target=move, args=(ids[2], Status.OPEN, Status.WAITING)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, repr(failures[0])
+        return run
+
+    at_once(move(ids[1], Status.WAITING, Status.OPEN), move(ids[2], Status.OPEN, Status.WAITING))
     with app.app_context():
         counted = dict(
             db.session.execute(
