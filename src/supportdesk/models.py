@@ -355,6 +355,8 @@ class SearchDocument(db.Model):
     locale: Mapped[str] = mapped_column(sa.String(8))
     title: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[str] = mapped_column(sa.Text, default="")
+    # Other ways of asking what the document answers (a help article's ``questions``).
+    questions: Mapped[str] = mapped_column(sa.Text, default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
     facet: Mapped[str] = mapped_column(sa.String(100), default="")
     # Tokens naming the source, language and facet, so the index filters on them itself.

@@ -22,10 +22,12 @@ from ..models import SearchDocument, SearchTerm, utcnow
 from . import vocabulary
 from .analysis import fold, query_words, words
 from .backends import Passage, backend, scope_text
+from .lexicon import LONG_QUERY, Lexicon, plain_concepts, question_concepts
 from .ranking import forget_stats
 
 __all__ = [
     "Document",
+    "Lexicon",
     "Passage",
     "Results",
     "SearchSource",
@@ -38,9 +40,14 @@ __all__ = [
 ]
 
 
+QUERY_WORDS = 12
+QUESTION_WORDS = 40  # read from a long question before its filler is dropped
+
+
 @dataclass(frozen=True)
 class Document:
-    """``facet`` is one value a source filters on (a help article's category)."""
+    """``facet`` is one value a source filters on (a help article's category); ``questions``
+    are other ways of asking what the document answers, weighed between title and body."""
 
     source: str
     key: str
@@ -49,6 +56,7 @@ class Document:
     body: str = ""
     tags: list[str] = field(default_factory=list)
     facet: str = ""
+    questions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,8 @@ class Results:
 
 
 def _surface_terms(document: Document) -> set[str]:
-    return set(words(f"{document.title} {' '.join(document.tags)} {document.body}"))
+    text = " ".join([document.title, *document.tags, *document.questions, document.body])
+    return set(words(text))
 
 
 def index(document: Document) -> None:
@@ -79,6 +88,7 @@ def index(document: Document) -> None:
     values = {
         "title": prepare(document.title, document.locale),
         "tags": prepare(" ".join(document.tags), document.locale),
+        "questions": prepare("\n".join(document.questions), document.locale),
         "body": prepare(document.body, document.locale),
         "body_text": store.kept_body_text(document.body),
         "facet": document.facet,
@@ -163,20 +173,41 @@ def search(
     offset: int = 0,
     correct_typos: bool = True,
     prefix: bool = False,
+    lexicon: Lexicon | None = None,
+    feedback: bool = False,
 ) -> Results:
     """Ranked results for a person's query: documents with every word first, then those with
     some. Unknown words are replaced by the nearest known one, and ``corrected`` says how the
-    query was read. ``prefix`` treats the last word as unfinished (search as you type)."""
-    terms = query_words(text, locale)
+    query was read. ``prefix`` treats the last word as unfinished (search as you type).
+
+    ``lexicon`` (of the query's language) lets the words it knows be answered by the words that
+    mean the same, weighed lower, and drops the filler of long questions; a long question needs
+    none of its words in particular. ``feedback`` re-ranks with the words that the best
+    documents share (pseudo-relevance feedback)."""
+    terms = query_words(text, locale, limit=QUESTION_WORDS)
+    if lexicon is not None and len(terms) > LONG_QUERY:
+        terms = lexicon.without_filler(terms)
+    terms = terms[:QUERY_WORDS]
     if not terms:
         return Results([], [], 0, [])
     corrected = None
     if correct_typos and locale:
         last = terms[-1:] if prefix else []
-        fixed, changed = vocabulary.correct(source, locale, terms[: len(terms) - len(last)])
+        typed = terms[: len(terms) - len(last)]
+        fixed, changed = vocabulary.correct(
+            source, locale, typed, keep=lexicon.knows if lexicon is not None else None
+        )
         if changed:
             terms, corrected = [*fixed, *last], " ".join([*fixed, *last])
+    concepts = lexicon.concepts(terms) if lexicon is not None else plain_concepts(terms)
     ranked = backend().search(
-        source, terms, locale, facet=facet, prefix_last=prefix, limit=limit, offset=offset
+        source,
+        question_concepts(concepts),
+        locale,
+        facet=facet,
+        prefix_last=prefix,
+        limit=limit,
+        offset=offset,
+        feedback=feedback,
     )
     return Results(ranked.keys, ranked.scores, ranked.total, terms, corrected)

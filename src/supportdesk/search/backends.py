@@ -6,7 +6,7 @@ title or tags first, on SQLite), then, only when those do not fill the page aske
 word. When a query matches fewer documents than the cap, every match is ranked.
 
 Ranking puts documents holding every word first, then by relevance: BM25F over title (10),
-tags (5) and body (1) on SQLite (:mod:`.ranking`); ``ts_rank_cd`` with A/B/C weights on
+tags (5), questions (6) and body (1) on SQLite (:mod:`.ranking`); ``ts_rank_cd`` with A/B/C weights on
 PostgreSQL. SQLite's statements go through the driver's cursor (:func:`_read`): a query runs a
 handful of small ones, and SQLAlchemy's work for each costs more than SQLite's.
 """
@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import SearchDocument
 from . import ranking
 from .analysis import analyse, stem
+from .lexicon import Concept
 from .ranking import ALL_WORDS_BONUS, corpus_stats
 
 
@@ -102,6 +103,27 @@ class SqliteBackend:
             parts[-1] = f'("{stems[-1]}"* OR "{terms[-1]}"*)'
         return parts
 
+    def _analysed(
+        self, concepts: list[Concept], locale: str | None
+    ) -> list[list[tuple[str, float]]]:
+        """Each concept's alternatives as the index holds them (stemmed words)."""
+        return [
+            [
+                (analyse(words, locale) if locale else words, weight)
+                for words, weight in c.alternatives
+            ]
+            for c in concepts
+        ]
+
+    def _expression(
+        self, alternatives: list[tuple[str, float]], prefix: tuple[str, str] | None = None
+    ) -> str:
+        """One concept: any of its alternatives (a phrase is its words in a row)."""
+        parts = [f'"{words}"' for words, _ in alternatives]
+        if prefix is not None:  # a word being typed: its stem or itself as a prefix
+            parts[0] = f'"{prefix[0]}"* OR "{prefix[1]}"*'
+        return parts[0] if len(parts) == 1 else f"({' OR '.join(parts)})"
+
     def _filter(self, source: str, locale: str | None, facet: str | None) -> str:
         clause = f'scope : "{scope_token(source, locale)}"'
         if facet:
@@ -130,33 +152,54 @@ class SqliteBackend:
     def search(
         self,
         source: str,
-        terms: list[str],
+        concepts: list[Concept],
         locale: str | None,
         *,
         facet: str | None,
         prefix_last: bool,
         limit: int,
         offset: int,
+        feedback: bool = False,
     ) -> Ranked:
-        stems = stem(terms, locale) if locale else list(terms)
-        parts = self._terms(terms, stems, prefix_last)
+        analysed = self._analysed(concepts, locale)
+        last = max(i for i, c in enumerate(concepts) if c.typed)
+        prefix = (analysed[last][0][0], concepts[last].alternatives[0][0]) if prefix_last else None
+        parts = [
+            self._expression(alts, prefix if prefix and i == last else None)
+            for i, alts in enumerate(analysed)
+        ]
+        required = [part for part, c in zip(parts, concepts, strict=True) if c.required]
         base = self._filter(source, locale, facet)
-        every, some = " AND ".join(parts), " OR ".join(parts)
-        with_every = self._gather(f"{base} AND ({every})", {})
+        some = " OR ".join(parts)
+        with_every = self._gather(f"{base} AND ({' AND '.join(required)})", {}) if required else {}
         candidates = dict(with_every)
         # A document holding only some words ranks below every document holding them all:
         # it is needed only when those do not fill the page.
         partial = len(parts) > 1 and len(candidates) < offset + limit
-        if partial:
+        if partial or not required:
             self._gather(f"{base} AND ({some})", candidates)
         if not candidates:
             return Ranked([], [], 0)
         total = len(candidates)
         if total >= self.CANDIDATE_CAP or (len(parts) > 1 and not partial):
             total = self._count(f"{base} AND ({some})", self.COUNT_CAP + 1)
-        prefixes = (stems[-1], terms[-1]) if prefix_last else ()
-        whole = stems[:-1] if prefix_last else stems
-        scored = self._bm25(source, locale, candidates, whole, prefixes, with_every)
+        if prefix is not None:
+            analysed[last] = analysed[last][1:]
+        query = ranking.Query(analysed, prefix)
+        rows = self._rows(candidates)
+        stats = corpus_stats(source, locale)
+        scored = ranking.bm25f(rows, stats, query, with_every)
+        if feedback:
+            fed = ranking.with_feedback(query, rows, scored, stats)
+            if len(candidates) < offset + limit and len(fed.concepts) > len(query.concepts):
+                # Pages holding none of the typed words, but the best pages' own words.
+                added = fed.concepts[len(query.concepts) :]
+                extra = self._gather(
+                    f"{base} AND ({' OR '.join(self._expression(c) for c in added)})",
+                    dict(candidates),
+                )
+                rows += self._rows({r: None for r in extra if r not in candidates})
+            scored = ranking.bm25f(rows, stats, fed, with_every)
         page = scored[offset : offset + limit]
         return Ranked([k for k, _ in page], [s for _, s in page], total)
 
@@ -178,28 +221,24 @@ class SqliteBackend:
         )
         return _read(statement, (expression, limit))[0][0]
 
-    def _bm25(
-        self,
-        source: str,
-        locale: str | None,
-        rowids: dict[int, None],
-        stems: list[str],
-        prefixes: tuple[str, ...],
-        with_every: dict[int, None],
-    ) -> list[tuple[str, float]]:
-        """The candidates' stored text, scored (lengths in characters, measured by SQLite)."""
-        rows = _read(
-            "SELECT id, doc_key, title, tags, body, length(title), length(tags), length(body)"
+    def _rows(self, rowids: dict[int, None]) -> list[ranking.Candidate]:
+        """The candidates' stored text (lengths in characters, measured by SQLite)."""
+        return _read(
+            "SELECT id, doc_key, title, tags, questions, body,"
+            " length(title), length(tags), length(questions), length(body)"
             " FROM search_documents WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(list(rowids)),),
         )
-        return ranking.bm25f(rows, corpus_stats(source, locale), stems, prefixes, with_every)
 
     def has_term(self, source: str, locale: str | None, word: str) -> bool:
         """True when some document holds the word once stemmed (so it is no typo)."""
         stemmed = stem([word], locale)[0] if locale else word
         expression = f'{self._filter(source, locale, None)} AND "{stemmed}"'
         return bool(self._rowids(expression, 1))
+
+
+#: On PostgreSQL, how much a match of words meaning the same as those typed counts.
+SYNONYM_RANK_WEIGHT = 0.5
 
 
 class PostgresBackend:
@@ -281,35 +320,79 @@ class PostgresBackend:
         scope = self._scope(source, locale, None)
         return sa.select(SearchDocument.doc_key).where(tsv.op("@@")(wanted.op("&&")(scope)))
 
+    def _concepts_tsquery(
+        self,
+        concepts: list[Concept],
+        every: bool,
+        prefix_last: bool,
+        config: sa.ColumnElement,
+        weights: tuple[float, ...] = (1.0,),
+    ) -> sa.ColumnElement | None:
+        """The concepts whose alternatives have one of ``weights`` (typed words: 1.0), joined
+        with AND (the required ones, when ``every``) or OR. A phrase is its words in a row; the
+        words are folded ``\\w+`` runs, so they cannot carry tsquery syntax."""
+        last = max(i for i, c in enumerate(concepts) if c.typed)
+        parts = []
+        for i, concept in enumerate(concepts):
+            if every and not concept.required:
+                continue
+            found = [words for words, w in concept.alternatives if w in weights or every]
+            if prefix_last and i == last and found:
+                found[0] = f"{found[0]}:*"
+            if found:
+                parts.append("(" + " | ".join(w.replace(" ", " <-> ") for w in found) + ")")
+        if not parts:
+            return None
+        text = (" & " if every else " | ").join(parts)
+        return sa.func.to_tsquery(config, sa.func.supportdesk_unaccent(text))
+
     def search(
         self,
         source: str,
-        terms: list[str],
+        concepts: list[Concept],
         locale: str | None,
         *,
         facet: str | None,
         prefix_last: bool,
         limit: int,
         offset: int,
+        feedback: bool = False,
     ) -> Ranked:
         config = self._config(locale)
         tsv = sa.literal_column("search_documents.tsv")
         scope = self._scope(source, locale, facet)
-        every = self._tsquery(terms, True, prefix_last, config)
-        some = self._tsquery(terms, False, prefix_last, config)
-        # Each candidate is scored as it is found: ranking them apart would read each one's
-        # tsvector a second time.
-        score = sa.func.ts_rank_cd(tsv, some) + sa.case(
-            (tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0
+        every = self._concepts_tsquery(concepts, True, prefix_last, config)
+        typed = self._concepts_tsquery(concepts, False, prefix_last, config)
+        synonyms = {w for c in concepts for _, w in c.alternatives if w != 1.0}
+        related = (
+            self._concepts_tsquery(concepts, False, False, config, tuple(synonyms))
+            if synonyms
+            else None
         )
+        some = (
+            typed
+            if related is None
+            else (typed.op("||")(related) if typed is not None else related)
+        )
+        if some is None:
+            return Ranked([], [], 0)
+        # Each candidate is scored as it is found: ranking them apart would read each one's
+        # tsvector a second time. Words that mean the same as those typed count less.
+        score = sa.func.ts_rank_cd(tsv, typed if typed is not None else some)
+        if related is not None:
+            score = score + SYNONYM_RANK_WEIGHT * sa.func.ts_rank_cd(tsv, related)
+        if every is not None:
+            score = score + sa.case((tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0)
         columns = (SearchDocument.id, SearchDocument.doc_key, score.label("score"))
-        candidates = {
-            row[0]: row[1:] for row in self._first(every, scope, self.CANDIDATE_CAP, *columns)
-        }
+        candidates = {}
+        if every is not None:
+            candidates = {
+                row[0]: row[1:] for row in self._first(every, scope, self.CANDIDATE_CAP, *columns)
+            }
         # As on SQLite: documents with only some words are needed when the others do not
         # fill the page.
-        partial = len(terms) > 1 and len(candidates) < offset + limit
-        if partial:
+        partial = len(concepts) > 1 and len(candidates) < offset + limit
+        if partial or every is None:
             for rowid, *found in self._first(some, scope, self.CANDIDATE_CAP, *columns):
                 if len(candidates) >= self.CANDIDATE_CAP:
                     break
@@ -317,7 +400,7 @@ class PostgresBackend:
         if not candidates:
             return Ranked([], [], 0)
         total = len(candidates)
-        if total >= self.CANDIDATE_CAP or (len(terms) > 1 and not partial):
+        if total >= self.CANDIDATE_CAP or (len(concepts) > 1 and not partial):
             total = len(self._ids(some, scope, self.COUNT_CAP + 1))
         ranked = sorted(candidates.values(), key=lambda found: (-found[1], found[0]))
         page = ranked[offset : offset + limit]

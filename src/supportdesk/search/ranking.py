@@ -1,4 +1,5 @@
-"""Relevance on SQLite: BM25F over the title (10), tags (5) and body (1) of each candidate,
+"""Relevance on SQLite: BM25F over the title (10), tags (5), questions (6) and body (1) of each
+candidate,
 computed from its stored analysed text, with the corpus statistics it needs.
 
 The analysed text is space-separated words, so a word's frequency is counted by the string
@@ -20,43 +21,72 @@ from ..models import SearchDocument, SearchTerm
 from .analysis import stem
 
 ALL_WORDS_BONUS = 1000.0
-FIELD_WEIGHTS = {"title": 10.0, "tags": 5.0, "body": 1.0}
+FIELD_WEIGHTS = {"title": 10.0, "tags": 5.0, "questions": 6.0, "body": 1.0}
 BM25_K1, BM25_B = 1.2, 0.75
 
-#: A candidate: rowid, key, analysed title, tags and body, and their lengths in characters.
-Candidate = tuple[int, str, str, str, str, int, int, int]
+#: A candidate: rowid, key, analysed title, tags, questions and body, and their lengths in
+#: characters.
+Candidate = tuple[int, str, str, str, str, str, int, int, int, int]
+
+
+@dataclass
+class Query:
+    """What a query asks for, as the index holds it: for each concept, its alternatives
+    ``(analysed words, weight)``; a concept scores its best alternative. ``prefix`` holds the
+    forms of a word still being typed: every indexed word starting with one counts for it."""
+
+    concepts: list[list[tuple[str, float]]]
+    prefix: tuple[str, str] | None = None
+
+
+def _needles(query: Query, stats: CorpusStats) -> list[list[tuple[str, float]]]:
+    """Each concept's alternatives as ``(" words ", weight × idf)``; a phrase is as rare as its
+    rarest word."""
+    return [
+        [
+            (f" {words} ", weight * max(map(stats.idf, words.split())))
+            for words, weight in c
+            if words
+        ]
+        for c in query.concepts
+    ]
 
 
 def bm25f(
     candidates: list[Candidate],
     stats: CorpusStats,
-    stems: list[str],
-    prefixes: tuple[str, ...],
+    query: Query,
     with_every: dict[int, None],
 ) -> list[tuple[str, float]]:
-    """``(key, -score)`` of each candidate, best first. ``prefixes`` are the forms of a word
-    still being typed: every indexed word starting with one of them counts for it."""
-    needles = [(f" {s} ", stats.idf(s)) for s in stems]
+    """``(key, -score)`` of each candidate, best first."""
+    concepts = _needles(query, stats)
+    prefixes = query.prefix
     starts = re.compile("|".join(rf"(?:^| ){re.escape(p)}" for p in prefixes)) if prefixes else None
     weight = stats.weight
     scored = []
-    for rowid, key, title, tags, body, title_length, tags_length, body_length in candidates:
-        title, body, tags = f" {title} ", f" {body} ", f" {tags} " if tags else ""
-        title_weight, body_weight = weight("title", title_length), weight("body", body_length)
-        tags_weight = weight("tags", tags_length) if tags else 0.0  # most documents have none
+    for rowid, key, *texts in candidates:
+        title, tags, questions, body = (f" {t} " if t else "" for t in texts[:4])
+        weights = (
+            weight("title", texts[4]),
+            weight("tags", texts[5]) if tags else 0.0,  # most documents have none
+            weight("questions", texts[6]) if questions else 0.0,
+            weight("body", texts[7]),
+        )
+        fields = [
+            (text, w)
+            for text, w in zip((title, tags, questions, body), weights, strict=True)
+            if text
+        ]
         score = 0.0
-        for needle, idf in needles:
-            tf = title.count(needle) * title_weight + body.count(needle) * body_weight
-            if tags:
-                tf += tags.count(needle) * tags_weight
-            if tf:
-                score += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)
+        for alternatives in concepts:
+            best = 0.0
+            for needle, idf in alternatives:
+                tf = sum(text.count(needle) * w for text, w in fields)
+                if tf:
+                    best = max(best, idf * tf * (BM25_K1 + 1) / (tf + BM25_K1))
+            score += best
         if starts is not None:
-            tf = (
-                len(starts.findall(title)) * title_weight
-                + len(starts.findall(body)) * body_weight
-                + len(starts.findall(tags)) * tags_weight
-            )
+            tf = sum(len(starts.findall(text)) * w for text, w in fields)
             if tf:
                 score += tf * (BM25_K1 + 1) / (tf + BM25_K1)
         if rowid in with_every:
@@ -64,6 +94,34 @@ def bm25f(
         scored.append((key, -score))
     scored.sort(key=lambda item: (item[1], item[0]))
     return scored
+
+
+FEEDBACK_DOCUMENTS = 3
+FEEDBACK_WORDS = 6
+#: The feedback words together weigh this share of the query's own concepts.
+FEEDBACK_SHARE = 0.25
+
+
+def with_feedback(
+    query: Query, candidates: list[Candidate], scored: list[tuple[str, float]], stats: CorpusStats
+) -> Query:
+    """``query`` and the words that the titles, tags and questions of the best-ranked
+    documents share (pseudo-relevance feedback): a word counts more in a better document and
+    for being rarer, and all of them together weigh ``FEEDBACK_SHARE`` of the query."""
+    rank = {key: i for i, (key, _) in enumerate(scored[:FEEDBACK_DOCUMENTS])}
+    asked = {word for concept in query.concepts for words, _ in concept for word in words.split()}
+    weights: Counter[str] = Counter()
+    for _rowid, key, title, tags, questions, *_rest in candidates:
+        if key in rank:
+            for word in set(f"{title} {tags} {questions}".split()) - asked:
+                weights[word] += stats.idf(word) / (1 + rank[key])
+    chosen = [word for word, _ in weights.most_common(FEEDBACK_WORDS)]
+    total = sum(weights[word] for word in chosen)
+    if not total:
+        return query
+    budget = FEEDBACK_SHARE * len(query.concepts)
+    extra = [[(word, budget * weights[word] / total)] for word in chosen]
+    return Query([*query.concepts, *extra], query.prefix)
 
 
 @dataclass
@@ -99,11 +157,12 @@ def corpus_stats(source: str, locale: str | None) -> CorpusStats:
     where = [SearchDocument.source == source] + (
         [SearchDocument.locale == locale] if locale else []
     )
-    count, title, tags, body = db.session.execute(
+    count, title, tags, questions, body = db.session.execute(
         sa.select(
             sa.func.count(),
             sa.func.avg(sa.func.length(SearchDocument.title)),
             sa.func.avg(sa.func.length(SearchDocument.tags)),
+            sa.func.avg(sa.func.length(SearchDocument.questions)),
             sa.func.avg(sa.func.length(SearchDocument.body)),
         ).where(*where)
     ).one()
@@ -120,7 +179,12 @@ def corpus_stats(source: str, locale: str | None) -> CorpusStats:
     # In characters, as the candidates' lengths are measured.
     average = {
         name: max(1.0, float(value or 0))
-        for name, value in (("title", title), ("tags", tags), ("body", body))
+        for name, value in (
+            ("title", title),
+            ("tags", tags),
+            ("questions", questions),
+            ("body", body),
+        )
     }
     cached = _stats[key] = CorpusStats(count or 0, average, dict(frequencies), time.monotonic())
     return cached

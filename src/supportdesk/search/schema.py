@@ -1,6 +1,6 @@
 """The full-text structures beside ``search_documents``, one shape per database.
 
-SQLite: an FTS5 table over the documents and a smaller one over their titles and tags (external
+SQLite: an FTS5 table over the documents and a smaller one over their titles, tags and questions (external
 content, kept in step by triggers), with the ``unicode61`` tokenizer folding accents.
 PostgreSQL: a stored ``tsvector`` column with field weights and a GIN index. ``install`` is
 idempotent; migrations and test databases both call it.
@@ -14,43 +14,43 @@ SQLITE_DDL = [
     # ``scope`` holds one token for the document's source and language and one for its facet,
     # so that filtering happens inside the full-text index rather than after it.
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        scope, title, tags, body, content='search_documents', content_rowid='id',
+        scope, title, tags, questions, body, content='search_documents', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2')""",
-    # Titles and tags alone: "every word in the title or tags" reads only the documents that
-    # have a word there, where ``search_fts`` would read every document holding it anywhere.
+    # Titles, tags and questions alone: "every word in the title or tags" reads only the
+    # documents that have a word there, where ``search_fts`` would read every one holding it.
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts_heads USING fts5(
-        scope, title, tags, content='search_documents', content_rowid='id',
+        scope, title, tags, questions, content='search_documents', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2')""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_heads_ai AFTER INSERT ON search_documents
     BEGIN
-        INSERT INTO search_fts_heads(rowid, scope, title, tags)
-        VALUES (new.id, new.scope, new.title, new.tags);
+        INSERT INTO search_fts_heads(rowid, scope, title, tags, questions)
+        VALUES (new.id, new.scope, new.title, new.tags, new.questions);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_heads_ad AFTER DELETE ON search_documents
     BEGIN
-        INSERT INTO search_fts_heads(search_fts_heads, rowid, scope, title, tags)
-        VALUES ('delete', old.id, old.scope, old.title, old.tags);
+        INSERT INTO search_fts_heads(search_fts_heads, rowid, scope, title, tags, questions)
+        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.questions);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_heads_au
-    AFTER UPDATE OF scope, title, tags ON search_documents BEGIN
-        INSERT INTO search_fts_heads(search_fts_heads, rowid, scope, title, tags)
-        VALUES ('delete', old.id, old.scope, old.title, old.tags);
-        INSERT INTO search_fts_heads(rowid, scope, title, tags)
-        VALUES (new.id, new.scope, new.title, new.tags);
+    AFTER UPDATE OF scope, title, tags, questions ON search_documents BEGIN
+        INSERT INTO search_fts_heads(search_fts_heads, rowid, scope, title, tags, questions)
+        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.questions);
+        INSERT INTO search_fts_heads(rowid, scope, title, tags, questions)
+        VALUES (new.id, new.scope, new.title, new.tags, new.questions);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_ai AFTER INSERT ON search_documents BEGIN
-        INSERT INTO search_fts(rowid, scope, title, tags, body)
-        VALUES (new.id, new.scope, new.title, new.tags, new.body);
+        INSERT INTO search_fts(rowid, scope, title, tags, questions, body)
+        VALUES (new.id, new.scope, new.title, new.tags, new.questions, new.body);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_ad AFTER DELETE ON search_documents BEGIN
-        INSERT INTO search_fts(search_fts, rowid, scope, title, tags, body)
-        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.body);
+        INSERT INTO search_fts(search_fts, rowid, scope, title, tags, questions, body)
+        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.questions, old.body);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_au AFTER UPDATE ON search_documents BEGIN
-        INSERT INTO search_fts(search_fts, rowid, scope, title, tags, body)
-        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.body);
-        INSERT INTO search_fts(rowid, scope, title, tags, body)
-        VALUES (new.id, new.scope, new.title, new.tags, new.body);
+        INSERT INTO search_fts(search_fts, rowid, scope, title, tags, questions, body)
+        VALUES ('delete', old.id, old.scope, old.title, old.tags, old.questions, old.body);
+        INSERT INTO search_fts(rowid, scope, title, tags, questions, body)
+        VALUES (new.id, new.scope, new.title, new.tags, new.questions, new.body);
     END""",
 ]
 
@@ -71,6 +71,7 @@ POSTGRES_DDL = [
         GENERATED ALWAYS AS (
             setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(title, ''))), 'A') ||
             setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(tags, ''))), 'B') ||
+            setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(questions, ''))), 'B') ||
             setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(body, ''))), 'C') ||
             setweight(to_tsvector('pg_catalog.simple', coalesce(scope, '')), 'D')
         ) STORED""",
@@ -90,10 +91,29 @@ UNMODELLED_COLUMNS = {("search_documents", "tsv")}
 UNMODELLED_INDEXES = {"ix_search_documents_tsv", "ix_search_terms_trgm"}
 
 
-def install(connection: Connection) -> None:
+# Revision 0005 added the questions field; the revisions before it build the shape they knew.
+_WITHOUT_QUESTIONS = [
+    (" questions,", ""),
+    (", questions)", ")"),
+    (", questions ON", " ON"),
+    (", new.questions", ""),
+    (", old.questions", ""),
+]
+
+
+def _without_questions(statement: str) -> str:
+    statement = "\n".join(line for line in statement.split("\n") if "(questions" not in line)
+    for old, new in _WITHOUT_QUESTIONS:
+        statement = statement.replace(old, new)
+    return statement
+
+
+def install(connection: Connection, *, questions: bool = True) -> None:
+    """Create what is missing. ``questions=False`` builds the shape before revision 0005 (for
+    the migrations that came before it)."""
     statements = SQLITE_DDL if connection.dialect.name == "sqlite" else POSTGRES_DDL
     for statement in statements:
-        connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(statement if questions else _without_questions(statement))
 
 
 def is_modelled(name: str | None, type_: str, parent: str | None = None) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -147,17 +148,20 @@ def closest(source: str, locale: str, word: str) -> str | None:
     return min(scored)[2] if scored else None
 
 
-def correct(source: str, locale: str, words: list[str]) -> tuple[list[str], bool]:
-    """Replace unknown words by their closest known word; also says whether anything changed."""
+def correct(
+    source: str, locale: str, words: list[str], keep: Callable[[str], bool] | None = None
+) -> tuple[list[str], bool]:
+    """Replace unknown words by their closest known word; also says whether anything changed.
+    Words for which ``keep`` is true (a lexicon knows them) are left as typed."""
     from .backends import backend
 
     checked = _checked_words(source, locale)
-    if unsure := [w for w in words if w not in checked]:
+    if unsure := [w for w in words if w not in checked and not (keep and keep(w))]:
         present = known(source, locale, unsure)
         for word in unsure:
             held = word in present or backend().has_term(source, locale, word)
             checked[word] = word if held else closest(source, locale, word)
-    corrected = [checked[word] or word for word in words]
+    corrected = [checked.get(word) or word for word in words]
     return corrected, corrected != words
 
 
