@@ -6,7 +6,8 @@ of the article that holds the query's words, each matched word between « and »
 shows it as text, or turns the guillemets into its own highlighting). ``url`` is absolute.
 
 ``GET /articles/<slug>?lang=`` answers the article in that language (without ``lang``: the
-interface language, else the other one), its Markdown and its sanitised HTML.
+interface language, else the other one), its Markdown and its sanitised HTML, and the
+``questions`` it answers (other phrasings the search finds it by; possibly empty).
 
 Bad input is a 400 ``application/problem+json`` naming the field in ``errors``; an unknown or
 unpublished article is a 404 problem.
@@ -105,6 +106,7 @@ def article_json(article: Article) -> dict[str, Any]:
         "category": article.category,
         "tags": list(article.tags or []),
         "related": list(article.related or []),
+        "questions": list(article.questions or []),
         "body_markdown": article.body,
         "body_html": article.body_html,
         "updated_at": article.updated_at.isoformat(),

@@ -21,6 +21,8 @@ SOURCE = "help"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Paths under /help that are pages, not articles: an article there could never be opened.
 RESERVED_SLUGS = {"search", "suggest", "manage", "analytics", "static"}
+MAX_QUESTIONS = 30
+MAX_QUESTION_LENGTH = 300
 
 
 @dataclass
@@ -35,6 +37,8 @@ class ArticleData:
     tags: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     published: bool = True
+    #: Other ways a seller asks what the article answers, one line each (searched too).
+    questions: list[str] = field(default_factory=list)
 
 
 def validate(data: ArticleData) -> None:
@@ -56,8 +60,29 @@ def validate(data: ArticleData) -> None:
     for name in ("tags", "related"):
         if any(not isinstance(t, str) or len(t) > 120 for t in getattr(data, name)):
             errors[name] = _("Tags and related articles are short words.")
+    problem = question_problem(data.questions)
+    if problem:
+        errors["questions"] = problem
     if errors:
         raise FieldErrors(errors)
+
+
+def question_problem(questions: list[str]) -> str | None:
+    """What is wrong with an article's questions, or None: each is one non-empty line."""
+    if len(questions) > MAX_QUESTIONS:
+        return _("An article answers at most %(n)d questions.", n=MAX_QUESTIONS)
+    for number, question in enumerate(questions, start=1):
+        if not isinstance(question, str) or not question.strip():
+            return _("Question %(number)d is empty.", number=number)
+        if question.strip().splitlines() != [question.strip()]:
+            return _("Question %(number)d must fit on one line.", number=number)
+        if len(question.strip()) > MAX_QUESTION_LENGTH:
+            return _(
+                "Question %(number)d is longer than %(n)d characters.",
+                number=number,
+                n=MAX_QUESTION_LENGTH,
+            )
+    return None
 
 
 def document(article: Article) -> search.Document:
@@ -69,6 +94,7 @@ def document(article: Article) -> search.Document:
         body=plain_text(article.body),
         tags=list(article.tags or []),
         facet=article.category,
+        questions=list(article.questions or []),
     )
 
 
@@ -80,6 +106,7 @@ def _apply(article: Article, data: ArticleData) -> bool:
         "category": data.category.strip(),
         "tags": list(data.tags),
         "related": list(data.related),
+        "questions": [question.strip() for question in data.questions],
         "published": data.published,
     }
     changed = any(getattr(article, k) != v for k, v in values.items())
@@ -129,6 +156,7 @@ def as_data(article: Article) -> ArticleData:
         tags=list(article.tags or []),
         related=list(article.related or []),
         published=article.published,
+        questions=list(article.questions or []),
     )
 
 

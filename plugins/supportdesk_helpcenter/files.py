@@ -7,15 +7,22 @@
     category: buyer-communication
     tags: [messaging, buyers]
     related: [phishing-requests-to-talk-outside]
+    questions:
+      - Can I give a buyer my phone number?
+      - "The buyer asks for my email, what now?"
     ---
     Body in Markdown…
 
-An unpublished article carries ``draft: true``. Export writes exactly what import reads, so a
-round trip changes nothing.
+``questions`` (optional) are other ways sellers ask what the article answers, one per ``- ``
+line; an item may be in quotes (the outer pair is removed). The inline form ``questions: [a,
+b]`` is read too; there an item with a comma must be in quotes. An unpublished article carries
+``draft: true``. Export writes exactly what import reads (``questions`` only when there are
+some, in the ``- `` form), so a round trip changes nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +32,14 @@ from supportdesk import FieldErrors
 from .articles import ArticleData
 from .models import Article
 
-KEYS = ("slug", "locale", "title", "category", "tags", "related")
+KEYS = ("slug", "locale", "title", "category", "tags", "related", "questions")
 LIST_KEYS = {"tags", "related"}
+#: Keys whose list may also be written one ``- item`` line each (the items may hold commas).
+BLOCK_KEYS = {"questions"}
+#: One item of an inline list: in quotes (which may hold commas), or up to the next comma.
+INLINE_ITEM = re.compile(
+    r"""\s*(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)'|(?P<plain>[^,]*?))\s*(?:,|$)"""
+)
 
 
 @dataclass
@@ -46,12 +59,41 @@ def _scalar(raw: str) -> str:
     return raw
 
 
-def _list(raw: str, path: Path, line: int) -> list[str]:
+def _bracketed(raw: str, path: Path, line: int, hint: str = "a list is written [a, b]") -> str:
     raw = raw.strip()
     if not (raw.startswith("[") and raw.endswith("]")):
-        raise ArticleFileError(path, line, "a list is written [a, b]")
-    inner = raw[1:-1].strip()
+        raise ArticleFileError(path, line, hint)
+    return raw[1:-1].strip()
+
+
+def _list(raw: str, path: Path, line: int) -> list[str]:
+    inner = _bracketed(raw, path, line)
     return [_scalar(item) for item in inner.split(",")] if inner else []
+
+
+def _quoted_list(raw: str, path: Path, line: int) -> list[str]:
+    """``[a, "b, c"]``: like :func:`_list`, but a quoted item keeps its commas."""
+    inner = _bracketed(raw, path, line, "a list is written [a, b] or one '- item' line each")
+    # Every match holds text but the empty one at the very end, which is no item.
+    return [
+        _inline_item(match) for match in INLINE_ITEM.finditer(inner) if match.end() > match.start()
+    ]
+
+
+def _inline_item(match: re.Match[str]) -> str:
+    if match["double"] is not None:
+        return match["double"]
+    if match["single"] is not None:
+        return match["single"]
+    return _scalar(match["plain"])  # 'What's next?' has a quote inside: no quoted branch took it
+
+
+def _block_item(line: str) -> str | None:
+    """The item of a ``- item`` line, or None when the line is no list item."""
+    stripped = line.strip()
+    if stripped == "-" or stripped.startswith("- "):
+        return _scalar(stripped[1:])
+    return None
 
 
 def parse(text: str, path: Path) -> ArticleData:
@@ -60,19 +102,34 @@ def parse(text: str, path: Path) -> ArticleData:
     if not lines or lines[0].strip() != "---":
         raise ArticleFileError(path, 1, "the file must start with a '---' line")
     values: dict[str, object] = {}
+    block: list[str] | None = None  # the list that ``- item`` lines add to, while one is open
     for number, line in enumerate(lines[1:], start=2):
         if line.strip() == "---":
             body = "\n".join(lines[number:])
             break
         if not line.strip():
             continue
+        item = _block_item(line)
+        if item is not None:
+            if block is None:
+                raise ArticleFileError(path, number, "a '- item' line must follow 'questions:'")
+            if not item:
+                raise ArticleFileError(path, number, "an empty '- ' item")
+            block.append(item)
+            continue
+        block = None
         key, sep, raw = line.partition(":")
         key = key.strip()
         if not sep:
             raise ArticleFileError(path, number, f"expected 'key: value', found {line.strip()!r}")
         if key not in (*KEYS, "draft"):
             raise ArticleFileError(path, number, f"unknown key {key!r}")
-        values[key] = _list(raw, path, number) if key in LIST_KEYS else _scalar(raw)
+        if key in BLOCK_KEYS and not raw.strip():
+            values[key] = block = []
+        elif key in BLOCK_KEYS:
+            values[key] = _quoted_list(raw, path, number)
+        else:
+            values[key] = _list(raw, path, number) if key in LIST_KEYS else _scalar(raw)
     else:
         raise ArticleFileError(path, len(lines), "the front matter has no closing '---' line")
     for key in ("slug", "locale", "title"):
@@ -87,7 +144,13 @@ def parse(text: str, path: Path) -> ArticleData:
         tags=list(values.get("tags", [])),  # type: ignore[arg-type]
         related=list(values.get("related", [])),  # type: ignore[arg-type]
         published=str(values.get("draft", "false")).lower() != "true",
+        questions=list(values.get("questions", [])),  # type: ignore[arg-type]
     )
+
+
+def _as_item(text: str) -> str:
+    """``text`` as a ``- item``: in quotes when reading it bare would drop its own quotes."""
+    return text if _scalar(text) == text else f"'{text}'"
 
 
 def dump(article: Article) -> str:
@@ -100,6 +163,9 @@ def dump(article: Article) -> str:
         f"tags: [{', '.join(article.tags or [])}]",
         f"related: [{', '.join(article.related or [])}]",
     ]
+    if article.questions:
+        front.append("questions:")
+        front.extend(f"  - {_as_item(question)}" for question in article.questions)
     if not article.published:
         front.append("draft: true")
     front.append("---")

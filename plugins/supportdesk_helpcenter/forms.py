@@ -6,6 +6,8 @@ rules, and its ``FieldErrors`` land on the fields of the same names (:func:`show
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
@@ -17,6 +19,8 @@ from .catalogue import LANGUAGE_LABELS
 from .models import LOCALES
 
 LANGUAGES = [SelectChoice(code, LANGUAGE_LABELS[code]) for code in LOCALES]
+#: A list bullet typed at the start of a line ("- ", "* ", "• "), which is not part of it.
+BULLET = re.compile(r"^[-*•]\s+")
 
 
 def strip(value: str | None) -> str | None:
@@ -26,6 +30,12 @@ def strip(value: str | None) -> str | None:
 def split_list(text: str | None) -> list[str]:
     """``"a, b,,c"`` gives ``["a", "b", "c"]``: what the comma-separated fields hold."""
     return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def split_lines(text: str | None) -> list[str]:
+    """One item per non-blank line, without a list bullet: what the questions field holds."""
+    lines = (BULLET.sub("", line.strip()) for line in (text or "").splitlines())
+    return [line.strip() for line in lines if line.strip()]
 
 
 def show_errors(form: FlaskForm, exc: FieldErrors) -> None:
@@ -61,6 +71,7 @@ class ArticleForm(FlaskForm):
     category = StringField(_l("Category"), filters=[strip])
     tags = StringField(_l("Tags"), filters=[strip])
     related = StringField(_l("Related articles"), filters=[strip])
+    questions = TextAreaField(_l("Questions this article answers"), render_kw={"rows": 5})
     body = TextAreaField(_l("Text (Markdown)"), render_kw={"rows": 18})
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))

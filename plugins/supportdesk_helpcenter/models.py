@@ -1,4 +1,5 @@
-"""The help centre's tables: articles (one row per language), searches and votes."""
+"""The help centre's tables: articles (one row per language), searches, and the entries that
+admins add to the search lexicon."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ class Article(db.Model):
     category: Mapped[str] = mapped_column(sa.String(64), default="")
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     related: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Other ways sellers ask what the article answers; searched as a field of their own.
+    questions: Mapped[list[str]] = mapped_column(JSONType, default=list)
     published: Mapped[bool] = mapped_column(default=False)
     helpful_yes: Mapped[int] = mapped_column(default=0)
     helpful_no: Mapped[int] = mapped_column(default=0)
@@ -61,7 +64,29 @@ class HelpSearch(db.Model):
     )
     # Set when the same seller filed a case soon after: the help pages did not answer them.
     followed_by_case: Mapped[bool] = mapped_column(default=False)
+    # The article the seller opened from this search's results, if any.
+    clicked_slug: Mapped[str | None] = mapped_column(sa.String(120), default=None)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def as_dict(self) -> dict[str, Any]:
         return {"query": self.query, "locale": self.locale, "results": self.results}
+
+
+class LexiconEntry(db.Model):
+    """One line an admin added to a language's search lexicon, in the lexicon file format
+    (``lexicon.py``): read after the lines shipped with the desk."""
+
+    __tablename__ = "help_lexicon_entries"
+    __table_args__ = (sa.Index("ix_help_lexicon_entries_locale", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    line: Mapped[str] = mapped_column(sa.String(500))
+    # Where it came from: "admin" (typed on the lexicon page) or "report" (the failed-queries
+    # report's one-click action).
+    origin: Mapped[str] = mapped_column(sa.String(16), default="admin")
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

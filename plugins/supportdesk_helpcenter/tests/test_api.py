@@ -104,3 +104,26 @@ def test_unknown_and_draft_articles_are_404_problems(client, library, login, age
 def test_the_api_is_public_and_read_only(client, library):
     assert client.get("/api/v1/help/search?q=refund").status_code == 200  # no token
     assert client.post("/api/v1/help/search?q=refund").status_code == 405
+
+
+def test_an_article_carries_its_questions_and_is_found_by_them(client, library, write_article):
+    assert client.get("/api/v1/help/articles/refund-a-buyer?lang=en").get_json()["questions"] == []
+    questions = ["The parcel came back to me, what now?", "Returned to sender: do I refund?"]
+    write_article(
+        "returned-parcels",
+        "en",
+        "Returned parcels",
+        "Check the tracking first.",
+        questions=questions,
+    )
+    body = client.get("/api/v1/help/articles/returned-parcels?lang=en").get_json()
+    assert body["questions"] == questions
+    results = client.get("/api/v1/help/search?q=came+back+to+sender&lang=en").get_json()
+    assert results["results"][0]["slug"] == "returned-parcels"  # the words are in no title or body
+
+
+def test_every_article_field_is_described_in_the_openapi_document(client, library):
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["HelpArticle"]
+    body = client.get("/api/v1/help/articles/refund-a-buyer?lang=en").get_json()
+    assert set(body) <= set(schema["properties"])
+    assert "search finds the article" in schema["properties"]["questions"]["description"]

@@ -195,3 +195,45 @@ def test_the_editor_is_protected_against_csrf(make_app, make_user, login):
         client = login(app.test_client(), make_user("agent"))
         assert client.post("/help/manage/new", data=form()).status_code == 400
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 0
+
+
+def test_questions_are_saved_one_per_line_and_searched(staff, library):
+    questions = "How do I wrap a vase?\r\n\r\n- Can I send a mirror, framed?\r\n  "
+    staff.post("/help/manage/new", data=form(questions=questions))
+    article = articles.find("pack-fragile-items", "en")
+    assert article.questions == ["How do I wrap a vase?", "Can I send a mirror, framed?"]
+    staff.post(f"/help/manage/{article.id}/publish")
+    assert found("framed mirror") == ["pack-fragile-items"]  # in no title, tag or body
+
+    html = staff.get(f"/help/manage/{article.id}").get_data(as_text=True)
+    assert "Questions this article answers" in html and "One question per line" in html
+    assert "How do I wrap a vase?\nCan I send a mirror, framed?</textarea>" in html
+
+    staff.post(f"/help/manage/{article.id}", data=form(questions="How do I wrap a vase?"))
+    db.session.expire_all()
+    assert articles.find("pack-fragile-items", "en").questions == ["How do I wrap a vase?"]
+    assert found("framed mirror") == []  # the index follows the edit
+
+
+def test_bad_questions_are_field_errors_and_what_was_typed_is_kept(staff, library):
+    typed = "Fine question?\n" + "x" * 301
+    response = staff.post("/help/manage/new", data=form(questions=typed, body="My draft"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="questions-error"' in html
+    assert "Question 2 is longer than 300 characters." in html
+    assert f"Fine question?\n{'x' * 301}</textarea>" in html and "My draft</textarea>" in html
+    assert articles.find("pack-fragile-items", "en") is None
+
+    many = staff.post("/help/manage/new", data=form(questions="Why?\n" * 31))
+    assert many.status_code == 400
+    assert "An article answers at most 30 questions." in many.get_data(as_text=True)
+
+
+def test_a_question_error_is_french_for_a_french_editor(staff, library):
+    response = staff.post(
+        "/help/manage/new",
+        data=form(questions="x" * 301),
+        headers={"Accept-Language": "fr"},
+    )
+    assert "La question 1 dépasse 300 caractères." in response.get_data(as_text=True)

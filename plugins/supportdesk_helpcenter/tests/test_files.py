@@ -1,16 +1,22 @@
 """``supportdesk import-articles`` and ``export-articles``: progress, bad files named by line
-while the others import, upsert by slug and language, byte-identical round trips."""
+while the others import, upsert by slug and language, byte-identical round trips, and the
+optional ``questions`` list in both of its forms."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import current_app
 
 from supportdesk.extensions import db
 from supportdesk_helpcenter import articles
+from supportdesk_helpcenter.articles import ArticleData
+from supportdesk_helpcenter.files import ArticleFileError, parse
 from supportdesk_helpcenter.models import Article
+from supportdesk_helpcenter.searching import search_help
 
 REFUNDS_EN = """---
 slug: refund-a-buyer
@@ -129,3 +135,129 @@ def test_the_exported_files_import_again_unchanged(app, tmp_path, write_article)
     run("export-articles", str(second))
     name = "en/seller-fees.md"
     assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
+# --- questions ------------------------------------------------------------------------------
+
+DAMAGED = """---
+slug: damaged-in-transit
+locale: en
+title: Damaged in transit
+category: returns
+tags: [damage]
+related: []
+questions:
+  - How do I get my money back for a broken item?
+  - The buyer wants a refund: what now?
+  - '"Arrived smashed" and "useless"'
+---
+Ask for photos, then open a claim.
+"""
+
+
+def read(text: str) -> ArticleData:
+    return parse(text, Path("en/article.md"))
+
+
+def test_questions_are_read_from_a_block_list():
+    assert read(DAMAGED).questions == [
+        "How do I get my money back for a broken item?",
+        "The buyer wants a refund: what now?",
+        '"Arrived smashed" and "useless"',
+    ]
+    unindented = DAMAGED.replace("  - ", "- ").replace("questions:\n", "questions:\n\n")
+    assert read(unindented).questions == read(DAMAGED).questions
+    quoted = DAMAGED.replace("  - The buyer", '  - "The buyer').replace("now?", 'now?"')
+    assert read(quoted).questions[1] == "The buyer wants a refund: what now?"
+
+
+def test_questions_are_read_from_an_inline_list_with_quoted_items():
+    text = DAMAGED.split("questions:")[0] + (
+        "questions: [Where is my refund?, \"Broken, cracked or torn?\", 'What's next?', It's late]"
+        "\n---\nBody\n"
+    )
+    assert read(text).questions == [
+        "Where is my refund?",
+        "Broken, cracked or torn?",
+        "What's next?",
+        "It's late",
+    ]
+
+
+def test_an_empty_inline_list_and_a_file_without_questions_give_none():
+    assert read(REFUNDS_EN).questions == []
+    empty = DAMAGED.split("questions:")[0] + "questions: []\n---\nBody\n"
+    assert read(empty).questions == []
+    assert read(REFUNDS_EN).tags == ["refund", "money back"]  # the old lists read as before
+
+
+def test_bad_question_lines_name_the_file_and_line():
+    cases = {
+        DAMAGED.replace("questions:\n", ""): (8, "a '- item' line must follow 'questions:'"),
+        DAMAGED.replace("  - The buyer wants a refund: what now?", "  -"): (
+            10,
+            "an empty '- ' item",
+        ),
+        DAMAGED.replace("  - '\"Arrived", "draft: true\n  - '\"Arrived"): (12, "must follow"),
+        REFUNDS_EN.replace("related: [ship-an-order]", "questions: How do I?"): (
+            7,
+            "a list is written [a, b] or one '- item' line each",
+        ),
+    }
+    for text, (line, message) in cases.items():
+        with pytest.raises(ArticleFileError) as error:
+            read(text)
+        assert error.value.line == line and message in error.value.message, str(error.value)
+        assert str(error.value).startswith(f"en{os.sep}article.md:{line}: ")
+
+
+def test_questions_that_break_the_rules_are_refused_on_import(app, tmp_path):
+    folder = tmp_path / "articles"
+    long = write(folder, "en/long.md", DAMAGED.replace("what now?", "what now?" + "!" * 300))
+    many = write(
+        folder,
+        "en/many.md",
+        DAMAGED.replace("questions:\n", "questions:\n" + "  - Why?\n" * 30),
+    )
+    result = run("import-articles", str(folder))
+    assert result.exit_code == 1
+    assert f"{long}:1: questions: Question 2 is longer than 300 characters." in result.stderr
+    assert f"{many}:1: questions: An article answers at most 30 questions." in result.stderr
+    assert count() == 0
+
+
+def test_questions_round_trip_byte_identical(app, tmp_path):
+    source = tmp_path / "in"
+    write(source, "en/damaged-in-transit.md", DAMAGED)
+    write(source, "en/refund-a-buyer.md", REFUNDS_EN)
+    assert run("import-articles", str(source)).exit_code == 0
+    assert len(articles.find("damaged-in-transit", "en").questions) == 3
+    target = tmp_path / "out"
+    assert run("export-articles", str(target)).exit_code == 0
+    for name in ("en/damaged-in-transit.md", "en/refund-a-buyer.md"):
+        assert (target / name).read_bytes() == (source / name).read_bytes(), name
+    assert "questions" not in (target / "en/refund-a-buyer.md").read_text(encoding="utf-8")
+
+
+def test_inline_questions_are_exported_as_a_block_list_that_imports_the_same(app, tmp_path):
+    source = tmp_path / "in"
+    inline = DAMAGED.split("questions:")[0] + (
+        'questions: ["Broken, cracked?", Refund now?]\n---\nBody\n'
+    )
+    write(source, "en/damaged-in-transit.md", inline)
+    run("import-articles", str(source))
+    target = tmp_path / "out"
+    run("export-articles", str(target))
+    exported = (target / "en/damaged-in-transit.md").read_text(encoding="utf-8")
+    assert "questions:\n  - Broken, cracked?\n  - Refund now?\n---\n" in exported
+    assert read(exported).questions == ["Broken, cracked?", "Refund now?"]
+
+
+def test_a_phrasing_only_in_the_questions_finds_the_article(app, tmp_path):
+    folder = tmp_path / "articles"
+    write(folder, "en/damaged-in-transit.md", DAMAGED)
+    write(folder, "en/refund-a-buyer.md", REFUNDS_EN)
+    run("import-articles", str(folder))
+    with current_app.test_request_context():
+        hits = search_help("arrived smashed", "en", log=False).hits
+    assert [hit.slug for hit in hits] == ["damaged-in-transit"]

@@ -237,6 +237,12 @@ def schemas() -> dict[str, Any]:
                 "category": {"type": ["string", "null"]},
                 "tags": {"type": "array", "items": {"type": "string"}},
                 "related": {"type": "array", "items": {"type": "string"}},
+                "questions": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Other ways sellers ask what the article answers, one "
+                    "sentence each; the search finds the article by them. Possibly empty.",
+                },
                 "body_markdown": {"type": "string"},
                 "body_html": {"type": "string"},
                 "updated_at": DATE_TIME,
