@@ -51,6 +51,16 @@ def menu_links(actor):
                 endpoint="desk.helpcenter.analytics_page",
             ),
         ]
+    if may(actor, "view", "admin"):
+        links.append(
+            Link(
+                _l("Search lexicon"),
+                url_for("desk.helpcenter.lexicon_admin"),
+                section="staff",
+                order=62,
+                endpoint="desk.helpcenter.lexicon_admin",
+            )
+        )
     return links
 
 

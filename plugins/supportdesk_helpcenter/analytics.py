@@ -87,6 +87,63 @@ def queries_followed_by_case(days: int, limit: int = 10) -> list[QueryCount]:
     return _counted(days, HelpSearch.followed_by_case.is_(True), limit=limit)
 
 
+@dataclass(frozen=True)
+class AnsweredQuery:
+    """A query after which sellers opened ``slug`` (``title`` when it exists in the query's
+    language) and filed no case: what that article answers, in the sellers' words."""
+
+    query: str
+    locale: str
+    slug: str
+    title: str | None
+    searches: int
+
+
+@dataclass(frozen=True)
+class FailedQueries:
+    """The failed-queries report of one language: what to teach the help search."""
+
+    locale: str
+    followed_by_case: list[QueryCount]
+    without_results: list[QueryCount]
+    answered: list[AnsweredQuery]
+
+
+def answered_after_looking(days: int, locale: str, limit: int = 10) -> list[AnsweredQuery]:
+    searches = sa.func.count().label("searches")
+    rows = db.session.execute(
+        sa.select(sa.func.min(HelpSearch.query), HelpSearch.clicked_slug, Article.title, searches)
+        .outerjoin(
+            Article,
+            (Article.slug == HelpSearch.clicked_slug) & (Article.locale == HelpSearch.locale),
+        )
+        .where(
+            HelpSearch.created_at >= utcnow() - timedelta(days=days),
+            HelpSearch.locale == locale,
+            HelpSearch.clicked_slug.is_not(None),
+            HelpSearch.followed_by_case.is_(False),
+        )
+        .group_by(HelpSearch.normalised, HelpSearch.clicked_slug, Article.title)
+        .order_by(searches.desc(), sa.func.min(HelpSearch.query))
+        .limit(limit)
+    ).all()
+    return [AnsweredQuery(query, locale, slug, title, n) for query, slug, title, n in rows]
+
+
+def failed_queries(days: int, locale: str, limit: int = 20) -> FailedQueries:
+    """Since ``days`` ago in ``locale``: queries followed by a case, queries that found
+    nothing, and queries answered by the article the seller opened."""
+    in_locale = HelpSearch.locale == locale
+    return FailedQueries(
+        locale=locale,
+        followed_by_case=_counted(
+            days, in_locale, HelpSearch.followed_by_case.is_(True), limit=limit
+        ),
+        without_results=_counted(days, in_locale, HelpSearch.results == 0, limit=limit),
+        answered=answered_after_looking(days, locale, limit),
+    )
+
+
 def least_helpful(min_votes: int = MIN_VOTES, limit: int = 10) -> list[ArticleVotes]:
     """Articles with at least ``min_votes`` votes, the largest share of "no" first (all time:
     votes are counters, not dated rows)."""

@@ -11,15 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate, compress, islice
 from operator import sub
+from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import current_app, url_for
 from markupsafe import Markup, escape
 
 from supportdesk import search
 from supportdesk.extensions import db
 from supportdesk.search.analysis import fold, stem
 
+from . import lexicon
 from .articles import SOURCE
 from .models import Article, HelpSearch
 from .rendering import plain_text
@@ -52,6 +54,9 @@ class HelpResults:
     corrected: str | None
     took_ms: float
     words: list[str]
+    #: The ``HelpSearch`` row this search was logged as (None when not logged): the results'
+    #: links carry it, so the article a search led to is recorded.
+    search_id: int | None = None
 
 
 class _Words:
@@ -189,6 +194,16 @@ def _passages_from_articles(slugs: list[str], locale: str) -> dict[str, search.P
     }
 
 
+def expansion(locale: str) -> dict[str, Any]:
+    """How help searches reach past the words typed: the language's lexicon and, when
+    ``SUPPORTDESK_HELP_FEEDBACK`` is on, pseudo-relevance feedback (off by default: on the
+    hard quality set it ranked the right page lower more often than higher)."""
+    return {
+        "lexicon": lexicon.for_locale(locale),
+        "feedback": bool(current_app.config.get("SUPPORTDESK_HELP_FEEDBACK", False)),
+    }
+
+
 def search_help(
     query: str,
     locale: str,
@@ -209,20 +224,23 @@ def search_help(
         facet=category or None,
         limit=per_page,
         offset=(page - 1) * per_page,
+        **expansion(locale),
     )
     hits = _hits(results, locale)
     took = (time.perf_counter() - started) * 1000
+    search_id = None
     if log and results.words:
         text = " ".join(query.split())[:300]
-        db.session.add(
-            HelpSearch(
-                query=text,
-                normalised=" ".join(results.words)[:300],
-                locale=locale,
-                results=results.total,
-                seller_id=seller_id,
-            )
+        logged = HelpSearch(
+            query=text,
+            normalised=" ".join(results.words)[:300],
+            locale=locale,
+            results=results.total,
+            seller_id=seller_id,
         )
+        db.session.add(logged)
+        db.session.flush()
+        search_id = logged.id  # read before the commit expires it
         db.session.commit()
     return HelpResults(
         hits=hits,
@@ -232,12 +250,15 @@ def search_help(
         corrected=results.corrected,
         took_ms=round(took, 2),
         words=results.words,
+        search_id=search_id,
     )
 
 
 def suggestions(text: str, locale: str, limit: int = 5) -> list[Hit]:
     """Articles for a query being typed (the last word may be unfinished); not logged."""
-    results = search.search(SOURCE, text, locale=locale, limit=limit, prefix=True)
+    results = search.search(
+        SOURCE, text, locale=locale, limit=limit, prefix=True, **expansion(locale)
+    )
     if not results.keys:
-        results = search.search(SOURCE, text, locale=locale, limit=limit)
+        results = search.search(SOURCE, text, locale=locale, limit=limit, **expansion(locale))
     return _hits(results, locale)

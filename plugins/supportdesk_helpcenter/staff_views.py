@@ -25,7 +25,14 @@ from supportdesk.permissions import may
 
 from . import analytics, articles, catalogue
 from .articles import ArticleData
-from .forms import ArticleFilterForm, ArticleForm, PublishForm, show_errors, split_list
+from .forms import (
+    ArticleFilterForm,
+    ArticleForm,
+    PublishForm,
+    show_errors,
+    split_lines,
+    split_list,
+)
 from .models import LOCALES, Article
 from .rendering import render
 from .views import bp
@@ -100,6 +107,7 @@ def form_data(form: ArticleForm, published: bool) -> ArticleData:
         tags=split_list(form.tags.data),
         related=split_list(form.related.data),
         published=published,
+        questions=split_lines(form.questions.data),
     )
 
 
@@ -111,6 +119,7 @@ def saved_values(article: Article) -> dict[str, str]:
         "category": article.category,
         "tags": ", ".join(article.tags or []),
         "related": ", ".join(article.related or []),
+        "questions": "\n".join(article.questions or []),
         "body": article.body,
     }
 

@@ -31,7 +31,7 @@ from wtforms.fields.choices import SelectChoice
 from supportdesk.accounts import current_user
 from supportdesk.permissions import may
 
-from . import articles, catalogue, searching
+from . import articles, catalogue, learning, searching
 from .forms import SearchForm, VoteForm
 from .models import Article
 
@@ -142,6 +142,8 @@ def search() -> str:
         )
         context.update(results=results, total=results.total)
         pages = results.pages
+        if results.search_id is not None and not current_user.is_authenticated:
+            learning.remember_search(results.search_id)
     elif category:
         listed, total = catalogue.in_category(
             locale, category, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
@@ -202,6 +204,10 @@ def voted(article: Article) -> bool:
 def article(slug: str) -> str:
     asked = catalogue.asked_locale(request.args.get("lang"))
     shown = article_for_reader(slug, asked)
+    from_search = request.args.get("from", type=int)
+    if from_search is not None:  # opened from a search's results: what that search led to
+        seller_id = current_user.id if current_user.is_authenticated else None
+        learning.record_click(from_search, shown.slug, seller_id)
     return render_template(
         "supportdesk_helpcenter/article.html",
         article=shown,
@@ -228,4 +234,5 @@ def vote(slug: str) -> Response:
     return redirect(url_for(".article", slug=shown.slug, lang=shown.locale, _anchor="helpful"))
 
 
-from . import staff_views  # noqa: E402, F401  (the staff's pages add their routes to bp)
+# The staff's pages add their routes to bp.
+from . import lexicon_views, report_views, staff_views  # noqa: E402, F401

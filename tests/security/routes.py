@@ -338,6 +338,12 @@ def dispute_form(order: Callable[[World], str]) -> Values:
     }
 
 
+def report_row(**fields: Any) -> Values:
+    """A one-click action of the failed-queries report, on the world's published article."""
+    row = {"query": "when do payouts arrive", "locale": "en", "kind": "empty", "days": "30"}
+    return lambda world: {"data": {**row, "slug": world.published_slug, **fields}}
+
+
 def article_form(world: World) -> dict[str, Any]:
     return {
         "data": {
@@ -401,6 +407,12 @@ ROUTES: dict[str, list[Probe]] = {
             shows=(("article_draft", "articletitle"),),
         ),
         Probe(fill=lambda world: {"slug": world.published_slug}, ok=EVERYONE),
+        # Opened from the victim's search's results: it records the click for the victim only.
+        Probe(
+            fill=lambda world: {"slug": world.published_slug},
+            send={"GET": lambda world: {"query_string": {"from": world.help_search_id}}},
+            ok=EVERYONE,
+        ),
     ],
     "/help/<slug>/vote": [
         Probe(
@@ -712,6 +724,37 @@ ROUTES: dict[str, list[Probe]] = {
     ],
     "/help/analytics": [
         Probe(refused=NOT_STAFF, ok=STAFF, owner=TEAM_AGENT, shows=(("help_query", "helpquery"),))
+    ],
+    "/help/analytics/failed": [
+        Probe(refused=NOT_STAFF, ok=STAFF, owner=TEAM_AGENT, shows=(("help_query", "helpquery"),))
+    ],
+    "/help/analytics/failed/question": [
+        Probe(
+            send={"POST": report_row()},
+            refused=NOT_STAFF,
+            owner=TEAM_AGENT,
+        )
+    ],
+    "/help/analytics/failed/synonym": [
+        Probe(
+            send={"POST": report_row(words="remit", means="payout")},
+            refused=NOT_ADMIN,
+            owner=ADMIN,
+        )
+    ],
+    "/help/manage/lexicon": [
+        Probe(
+            send={"POST": form(locale="en", line="scam => fraud", add="Add")},
+            refused=NOT_ADMIN,
+            owner=ADMIN,
+        )
+    ],
+    "/help/manage/lexicon/<int:entry_id>/delete": [
+        Probe(
+            fill=lambda world: {"entry_id": world.lexicon_entry_id},
+            refused=NOT_ADMIN,
+            owner=ADMIN,
+        )
     ],
     "/admin/plugins": [Probe(refused=NOT_ADMIN, owner=ADMIN)],
     # The JSON API, with bearer tokens and with the session; the owner writes on the report.

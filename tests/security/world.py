@@ -16,6 +16,7 @@ import hashlib
 import html
 import io
 import zipfile
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -159,6 +160,8 @@ class World:
     article_id: int = 0
     article_slug: str = ""
     published_slug: str = ""
+    help_search_id: int = 0
+    lexicon_entry_id: int = 0
     canned_id: int = 0
     held_token: str = ""
     reset_token: str = ""
@@ -320,7 +323,7 @@ def _dispute(world: World, people: dict[str, User]) -> Ticket:
 
 
 def _staff_material(world: World) -> None:
-    from supportdesk_helpcenter import articles
+    from supportdesk_helpcenter import articles, lexicon
 
     m = world.marker
     draft = articles.save(
@@ -345,6 +348,7 @@ def _staff_material(world: World) -> None:
     )
     world.article_id, world.article_slug = draft.id, draft.slug
     world.published_slug = published.slug
+    world.lexicon_entry_id = lexicon.add_entry("en", "payout, remittance").id
     canned = CannedReply(
         title=f"Payout delay {m('canned', 'cannedtitle')}",
         body=f"Dear {{seller_name}}, {m('canned', 'cannedbody')}",
@@ -370,16 +374,16 @@ def _seller_material(world: World, victim: User) -> None:
         owner_id=victim.id,
         files=[_marked_file(m("held", "heldfile"), m("held", "helddata"))],
     )
-    db.session.add(
-        HelpSearch(
-            query=f"refund {m('help_query', 'helpquery')}",
-            normalised=m("help_query", "helpquery"),
-            locale="en",
-            results=0,
-            seller_id=victim.id,
-        )
+    search = HelpSearch(
+        query=f"refund {m('help_query', 'helpquery')}",
+        normalised=m("help_query", "helpquery"),
+        locale="en",
+        results=0,
+        seller_id=victim.id,
     )
+    db.session.add(search)
     db.session.commit()
+    world.help_search_id = search.id
 
 
 def populate(app: Flask, name: str = VICTIM) -> World:
@@ -439,11 +443,18 @@ def _read(connection: sa.Connection, table: sa.Table) -> list[Row]:
     return [dict(zip(names, row, strict=True)) for row in result]
 
 
-def snapshot(app: Flask) -> Snapshot:
-    """Every row of every table of the desk and its plugins, as sorted text."""
+def snapshot(app: Flask, without: Mapping[str, Collection[str]] | None = None) -> Snapshot:
+    """Every row of every table of the desk and its plugins, as sorted text; ``without``
+    names columns left out, by table."""
+    left_out = without or {}
+
+    def text(table: sa.Table, row: Row) -> str:
+        kept = ((k, v) for k, v in row.items() if k not in left_out.get(table.name, ()))
+        return repr(sorted(kept))
+
     with app.app_context(), db.engine.connect() as connection:
         return {
-            table.name: sorted(repr(sorted(row.items())) for row in _read(connection, table))
+            table.name: sorted(text(table, row) for row in _read(connection, table))
             for table in db.metadata.sorted_tables
         }
 
