@@ -60,5 +60,7 @@ def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
     if matches is None:
         return []
     keys = matches.subquery()
-    query = visible.join(keys, keys.c.doc_key == sa.cast(Ticket.id, sa.String))
+    # The key is cast, not the case's id: the join then reads cases by their primary key, where
+    # casting the id read every visible case for each match (minutes at 100,000 cases).
+    query = visible.join(keys, Ticket.id == sa.cast(keys.c.doc_key, sa.Integer))
     return list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit)))
