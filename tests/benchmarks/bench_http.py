@@ -123,22 +123,22 @@ class Measurement:
 # --- the data ---------------------------------------------------------------------------------
 
 
-def prepare_desk() -> tuple[Path, str, Flask]:
-    """A desk with 10,000 generated articles and a queue of 10,000 cases; returns its instance
-    folder (holding the ``config.py`` gunicorn's desk reads), its database URL and the app
-    used to count cases afterwards."""
+def prepare_desk(articles: int = ARTICLES, cases: int = CASES) -> tuple[Path, str, Flask]:
+    """A desk with ``articles`` generated articles and a queue of ``cases`` cases (10,000 of
+    each unless told); returns its instance folder (holding the ``config.py`` gunicorn's desk
+    reads), its database URL and the app used to count cases afterwards."""
     app = benchmark_app("http")
     folder = Path(app.config["SUPPORTDESK_INSTANCE_PATH"])
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.test_request_context():
-        bench_help_search.generate(ARTICLES, random.Random(20261126))
+        bench_help_search.generate(articles, random.Random(20261126))
         queue = Queue(key="seller_support", name="Seller support")
         db.session.add(queue)
         db.session.commit()
         create_user(AGENT, role="agent", password=PASSWORD, queues=["seller_support"])
         create_user(FILER, password=PASSWORD)
         owner = create_user("seller@bench.example", password=PASSWORD)
-        bench_queue_pages.CASES = CASES
+        bench_queue_pages.CASES = cases
         bench_queue_pages.fill(queue.id, owner.id)
         if db.engine.dialect.name == "postgresql":
             # As autovacuum leaves a live database: index-only scans need the visibility map.
@@ -157,12 +157,13 @@ def prepare_desk() -> tuple[Path, str, Flask]:
     return folder, url, app
 
 
-def stored_cases(app: Flask) -> int:
+def stored_cases(app: Flask, prefix: str = KEY_PREFIX) -> int:
+    """Cases filed through the contact form with an idempotency key starting ``prefix``."""
     with app.app_context(), db.engine.connect() as conn:
         return conn.scalar(
             sa.select(sa.func.count())
             .select_from(Ticket)
-            .where(Ticket.idempotency_key.like(f"{KEY_PREFIX}%"))
+            .where(Ticket.idempotency_key.like(f"{prefix}%"))
         )
 
 
