@@ -15,139 +15,36 @@ import Stemmer
 WORD = re.compile(r"\w+", re.UNICODE)
 STEMMERS = {"en": "english", "fr": "french"}
 
-# Words that say nothing about the topic; dropped from queries (documents keep them).
+
+# Words that say nothing about the topic; dropped from queries (documents keep them). Snowball's
+# lists for English and French (those PostgreSQL's configurations use), folded, and a few more.
+def _word_list(text: str) -> set[str]:
+    return set(text.split())
+
+
 STOPWORDS = {
-    "en": {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "get",
-        "got",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "they",
-        "this",
-        "to",
-        "up",
-        "us",
-        "was",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-    },
-    "fr": {
-        "a",
-        "au",
-        "aux",
-        "avec",
-        "ce",
-        "ces",
-        "comment",
-        "dans",
-        "de",
-        "des",
-        "du",
-        "elle",
-        "en",
-        "est",
-        "et",
-        "il",
-        "ils",
-        "je",
-        "la",
-        "le",
-        "les",
-        "leur",
-        "lui",
-        "ma",
-        "mais",
-        "me",
-        "mes",
-        "mon",
-        "ne",
-        "nous",
-        "on",
-        "ou",
-        "par",
-        "pas",
-        "pour",
-        "qu",
-        "que",
-        "qui",
-        "sa",
-        "se",
-        "ses",
-        "son",
-        "sur",
-        "ta",
-        "te",
-        "tes",
-        "ton",
-        "tu",
-        "un",
-        "une",
-        "vos",
-        "votre",
-        "vous",
-        "y",
-        "l",
-        "d",
-        "j",
-        "n",
-        "s",
-        "t",
-        "c",
-        "m",
-        "suis",
-        "sont",
-        "ai",
-        "as",
-        "avez",
-        "faire",
-        "fait",
-        "quand",
-        "quoi",
-    },
+    "en": _word_list(
+        "a about above after again against all am an and any are as at be because been before "
+        "being below between both but by can did do does doing don down during each few for "
+        "from further get got had has have having he her here hers herself him himself his how "
+        "i if in into is it its itself just me more most my myself no nor not now of off on "
+        "once only or other our ours ourselves out over own s same she should so some such t "
+        "than that the their theirs them themselves then there these they this those through to "
+        "too under until up us very was we were what when where which while who whom why will "
+        "with you your yours yourself yourselves "
+    ),
+    "fr": _word_list(
+        "a ai aie aient aies ait as au aura aurai auraient aurais aurait auras aurez auriez "
+        "aurions aurons auront aux avaient avais avait avec avez aviez avions avons ayant "
+        "ayante ayantes ayants ayez ayons c ce ces comment d dans de des du elle en es est et "
+        "etaient etais etait etant etante etantes etants ete etee etees etes etiez etions eu "
+        "eue eues eumes eurent eus eusse eussent eusses eussiez eussions eut eutes eux faire "
+        "fait fumes furent fus fusse fussent fusses fussiez fussions fut futes il ils j je l la "
+        "le les leur lui m ma mais me meme mes moi mon n ne nos notre nous on ont ou par pas "
+        "pour qu quand que qui quoi s sa se sera serai seraient serais serait seras serez "
+        "seriez serions serons seront ses soient sois soit sommes son sont soyez soyons suis "
+        "sur t ta te tes toi ton tu un une vos votre vous y "
+    ),
 }
 
 _local = threading.local()

@@ -160,6 +160,7 @@ class SqliteBackend:
         limit: int,
         offset: int,
         feedback: bool = False,
+        all_words_first: bool = True,
     ) -> Ranked:
         analysed = self._analysed(concepts, locale)
         last = max(i for i, c in enumerate(concepts) if c.typed)
@@ -186,22 +187,41 @@ class SqliteBackend:
         if prefix is not None:
             analysed[last] = analysed[last][1:]
         query = ranking.Query(analysed, prefix)
+        ahead = with_every if all_words_first else {}
         rows = self._rows(candidates)
         stats = corpus_stats(source, locale)
-        scored = ranking.bm25f(rows, stats, query, with_every)
+        scored = ranking.bm25f(rows, stats, query, ahead)
         if feedback:
-            fed = ranking.with_feedback(query, rows, scored, stats)
-            if len(candidates) < offset + limit and len(fed.concepts) > len(query.concepts):
-                # Pages holding none of the typed words, but the best pages' own words.
-                added = fed.concepts[len(query.concepts) :]
-                extra = self._gather(
-                    f"{base} AND ({' OR '.join(self._expression(c) for c in added)})",
-                    dict(candidates),
-                )
-                rows += self._rows({r: None for r in extra if r not in candidates})
-            scored = ranking.bm25f(rows, stats, fed, with_every)
+            scored = self._fed_back(base, query, rows, scored, stats, ahead, offset + limit)
         page = scored[offset : offset + limit]
         return Ranked([k for k, _ in page], [s for _, s in page], total)
+
+    def _fed_back(
+        self,
+        base: str,
+        query: ranking.Query,
+        rows: list[ranking.Candidate],
+        scored: list[tuple[str, float]],
+        stats: ranking.CorpusStats,
+        with_every: dict[int, None],
+        wanted: int,
+    ) -> list[tuple[str, float]]:
+        """``scored`` with its best ``FEEDBACK_RERANK`` ranked again with the feedback words;
+        when they were fewer than ``wanted``, with pages holding those words added."""
+        fed = ranking.with_feedback(query, rows, scored, stats)
+        added = fed.concepts[len(query.concepts) :]
+        if not added:
+            return scored
+        best = {key for key, _ in scored[: ranking.FEEDBACK_RERANK]}
+        again = [row for row in rows if row[1] in best]
+        if len(rows) < wanted:  # pages holding none of the typed words, but the best's own
+            known = {row[0] for row in rows}
+            words = " OR ".join(self._expression(concept) for concept in added)
+            extra = self._gather(f"{base} AND ({words})", dict.fromkeys(known))
+            again += self._rows({rowid: None for rowid in extra if rowid not in known})
+        ranked = ranking.bm25f(again, stats, fed, with_every)
+        done = {key for key, _ in ranked}
+        return ranked + [item for item in scored if item[0] not in done]
 
     def _gather(self, expression: str, found: dict[int, None]) -> dict[int, None]:
         """Add the matches to ``found``, up to ``CANDIDATE_CAP``: those matching in the title
@@ -346,6 +366,45 @@ class PostgresBackend:
         text = (" & " if every else " | ").join(parts)
         return sa.func.to_tsquery(config, sa.func.supportdesk_unaccent(text))
 
+    def _score(
+        self,
+        concepts: list[Concept],
+        locale: str | None,
+        source: str,
+        prefix_last: bool,
+        config: sa.ColumnElement,
+    ) -> sa.ColumnElement:
+        """Each concept's ``ts_rank`` (title, then tags and questions, then body; lengths
+        normalised by their logarithm) weighed by its rarest word's idf, as BM25 would: a
+        common word of a long question says little. Alternatives meaning the same as the
+        typed word count ``SYNONYM_RANK_WEIGHT``."""
+        tsv = sa.literal_column("search_documents.tsv")
+        stats = corpus_stats(source, locale)
+        last = max(i for i, c in enumerate(concepts) if c.typed)
+        score: sa.ColumnElement = sa.literal(0.0)
+        for i, concept in enumerate(concepts):
+            for wanted_typed in (True, False):
+                found = [
+                    words
+                    for words, weight in concept.alternatives
+                    if (weight == 1.0) == wanted_typed
+                ]
+                if not found:
+                    continue
+                stems = [
+                    s
+                    for words in found
+                    for s in (stem(words.split(), locale) if locale else words.split())
+                ]
+                idf = max(stats.idf(s) for s in stems)
+                if prefix_last and i == last and wanted_typed:
+                    found[0] = f"{found[0]}:*"
+                text = " | ".join(w.replace(" ", " <-> ") for w in found)
+                query = sa.func.to_tsquery(config, sa.func.supportdesk_unaccent(text))
+                factor = idf * (1.0 if wanted_typed else SYNONYM_RANK_WEIGHT)
+                score = score + factor * sa.func.ts_rank(tsv, query, 1)
+        return score
+
     def search(
         self,
         source: str,
@@ -357,6 +416,7 @@ class PostgresBackend:
         limit: int,
         offset: int,
         feedback: bool = False,
+        all_words_first: bool = True,
     ) -> Ranked:
         config = self._config(locale)
         tsv = sa.literal_column("search_documents.tsv")
@@ -377,11 +437,9 @@ class PostgresBackend:
         if some is None:
             return Ranked([], [], 0)
         # Each candidate is scored as it is found: ranking them apart would read each one's
-        # tsvector a second time. Words that mean the same as those typed count less.
-        score = sa.func.ts_rank_cd(tsv, typed if typed is not None else some)
-        if related is not None:
-            score = score + SYNONYM_RANK_WEIGHT * sa.func.ts_rank_cd(tsv, related)
-        if every is not None:
+        # tsvector a second time.
+        score = self._score(concepts, locale, source, prefix_last, config)
+        if every is not None and all_words_first:
             score = score + sa.case((tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0)
         columns = (SearchDocument.id, SearchDocument.doc_key, score.label("score"))
         candidates = {}

@@ -26,7 +26,7 @@ from .analysis import STOPWORDS, stem, words
 #: dropped and documents need not hold every word.
 LONG_QUERY = 4
 SYNONYM_WEIGHT = 0.5
-MAX_TERM_WORDS = 6
+MAX_TERM_WORDS = 8
 
 
 class LexiconError(ValueError):
@@ -82,14 +82,16 @@ def parse_rule(line: str) -> Rule | None:
 
 
 class Lexicon:
-    """The rules of one language, ready to expand queries."""
+    """The rules of one language, ready to expand queries. A line that is not a rule is left
+    out and named in ``errors`` (a search never fails for a lexicon's typo)."""
 
     def __init__(self, lines: Iterable[str], locale: str, weight: float = SYNONYM_WEIGHT):
         self.locale = locale
         self.weight = weight
         self.filler: set[str] = set()
         self.meanings: dict[tuple[str, ...], dict[str, None]] = {}
-        for rule in filter(None, map(parse_rule, lines)):
+        self.errors: list[str] = []
+        for rule in filter(None, map(self._rule, lines)):
             if rule.filler:
                 self.filler.update(w for term in rule.terms for w in term.split())
                 continue
@@ -99,6 +101,13 @@ class Lexicon:
                     found = self.meanings.setdefault(key, {})
                     found.update(dict.fromkeys(m for m in rule.means if m != term))
         self.longest = max(map(len, self.meanings), default=0)
+
+    def _rule(self, line: str) -> Rule | None:
+        try:
+            return parse_rule(line)
+        except LexiconError as error:
+            self.errors.append(str(error))
+            return None
 
     def _key(self, term: str) -> tuple[str, ...]:
         """A term as a query's words are compared: stop words out (unless only they are)."""

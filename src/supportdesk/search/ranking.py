@@ -22,7 +22,7 @@ from .analysis import stem
 
 ALL_WORDS_BONUS = 1000.0
 FIELD_WEIGHTS = {"title": 10.0, "tags": 5.0, "questions": 6.0, "body": 1.0}
-BM25_K1, BM25_B = 1.2, 0.75
+BM25_K1, BM25_B = 2.0, 0.75  # k1 2: a title match counts more before it saturates
 
 #: A candidate: rowid, key, analysed title, tags, questions and body, and their lengths in
 #: characters.
@@ -39,17 +39,20 @@ class Query:
     prefix: tuple[str, str] | None = None
 
 
-def _needles(query: Query, stats: CorpusStats) -> list[list[tuple[str, float]]]:
-    """Each concept's alternatives as ``(" words ", weight × idf)``; a phrase is as rare as its
+#: An alternative to look for: its concept's index, ``" words "``, weight × idf, and its words.
+Needle = tuple[int, str, float, list[str]]
+
+
+def _needles(query: Query, stats: CorpusStats) -> dict[str, list[Needle]]:
+    """The alternatives of every concept, by their first word; a phrase is as rare as its
     rarest word."""
-    return [
-        [
-            (f" {words} ", weight * max(map(stats.idf, words.split())))
-            for words, weight in c
-            if words
-        ]
-        for c in query.concepts
-    ]
+    found: dict[str, list[Needle]] = {}
+    for i, concept in enumerate(query.concepts):
+        for words, weight in concept:
+            if needed := words.split():
+                idf = weight * max(map(stats.idf, needed))
+                found.setdefault(needed[0], []).append((i, f" {words} ", idf, needed))
+    return found
 
 
 def bm25f(
@@ -58,8 +61,9 @@ def bm25f(
     query: Query,
     with_every: dict[int, None],
 ) -> list[tuple[str, float]]:
-    """``(key, -score)`` of each candidate, best first."""
-    concepts = _needles(query, stats)
+    """``(key, -score)`` of each candidate, best first: each concept scores its best
+    alternative."""
+    needles = _needles(query, stats)
     prefixes = query.prefix
     starts = re.compile("|".join(rf"(?:^| ){re.escape(p)}" for p in prefixes)) if prefixes else None
     weight = stats.weight
@@ -77,14 +81,20 @@ def bm25f(
             for text, w in zip((title, tags, questions, body), weights, strict=True)
             if text
         ]
-        score = 0.0
-        for alternatives in concepts:
-            best = 0.0
-            for needle, idf in alternatives:
+        # Only the alternatives whose first word the document holds are counted: a lexicon
+        # gives many, and most documents hold few of them.
+        present = set(" ".join(text for text, _ in fields).split())
+        best: dict[int, float] = {}
+        for first in present.intersection(needles):
+            for concept, needle, idf, needed in needles[first]:
+                if len(needed) > 1 and not present.issuperset(needed):
+                    continue
                 tf = sum(text.count(needle) * w for text, w in fields)
                 if tf:
-                    best = max(best, idf * tf * (BM25_K1 + 1) / (tf + BM25_K1))
-            score += best
+                    value = idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)
+                    if value > best.get(concept, 0.0):
+                        best[concept] = value
+        score = sum(best.values())
         if starts is not None:
             tf = sum(len(starts.findall(text)) * w for text, w in fields)
             if tf:
@@ -97,6 +107,7 @@ def bm25f(
 
 
 FEEDBACK_DOCUMENTS = 3
+FEEDBACK_RERANK = 30  # the candidates ranked again with the feedback words
 FEEDBACK_WORDS = 6
 #: The feedback words together weigh this share of the query's own concepts.
 FEEDBACK_SHARE = 0.25
