@@ -188,6 +188,8 @@ def main() -> None:
         rows.append((size, dialect, engine, like, ratio))
         print(f"\n{size:,} articles on {dialect}")
         print(f"  engine  {summary(engine)}")
+        print(f"    easy set queries   {summary(engine[1::2])}")
+        print(f"    hard set queries   {summary(engine[0::2])}")
         print(f"  LIKE    {summary(like)}")
         print(f"  LIKE p95 / engine p95 = {ratio:.1f}x")
     size, _dialect, engine, _like, ratio = rows[-1]

@@ -3,9 +3,11 @@ the field, the input kept) and deleted, and nobody else let in."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from supportdesk.extensions import db
+from supportdesk.search.lexicon import Lexicon
 from supportdesk_helpcenter import lexicon
 from supportdesk_helpcenter.models import LexiconEntry
 
@@ -73,3 +75,13 @@ def test_the_lexicon_page_speaks_french(client, login, admin):
     assert "Lexique de la recherche" in client.get(PAGE, headers=fr).get_data(as_text=True)
     refused = client.post(PAGE, data={"locale": "fr", "line": "seul"}, headers=fr)
     assert "Écrivez des termes séparés par des virgules" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_shipped_lexicon_is_versioned_and_every_line_is_a_rule(locale):
+    shipped = lexicon.shipped(locale)
+    assert shipped.version
+    built = Lexicon(shipped.lines, locale)
+    assert built.errors == []
+    assert len(built.meanings) > 500
+    assert built.filler

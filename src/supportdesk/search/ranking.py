@@ -68,35 +68,39 @@ def bm25f(
     starts = re.compile("|".join(rf"(?:^| ){re.escape(p)}" for p in prefixes)) if prefixes else None
     weight = stats.weight
     scored = []
-    for rowid, key, *texts in candidates:
-        title, tags, questions, body = (f" {t} " if t else "" for t in texts[:4])
-        weights = (
-            weight("title", texts[4]),
-            weight("tags", texts[5]) if tags else 0.0,  # most documents have none
-            weight("questions", texts[6]) if questions else 0.0,
-            weight("body", texts[7]),
-        )
-        fields = [
-            (text, w)
-            for text, w in zip((title, tags, questions, body), weights, strict=True)
-            if text
-        ]
+    for rowid, key, title, tags, questions, body, *lengths in candidates:
+        title, body = f" {title} ", f" {body} "
+        title_weight, body_weight = weight("title", lengths[0]), weight("body", lengths[3])
+        # Most documents have no tags and no questions: their fields cost nothing then.
+        tags = f" {tags} " if tags else ""
+        questions = f" {questions} " if questions else ""
+        tags_weight = weight("tags", lengths[1]) if tags else 0.0
+        questions_weight = weight("questions", lengths[2]) if questions else 0.0
         # Only the alternatives whose first word the document holds are counted: a lexicon
         # gives many, and most documents hold few of them.
-        present = set(" ".join(text for text, _ in fields).split())
+        present = set(f"{title}{tags}{questions}{body}".split())
         best: dict[int, float] = {}
         for first in present.intersection(needles):
             for concept, needle, idf, needed in needles[first]:
                 if len(needed) > 1 and not present.issuperset(needed):
                     continue
-                tf = sum(text.count(needle) * w for text, w in fields)
+                tf = title.count(needle) * title_weight + body.count(needle) * body_weight
+                if tags:
+                    tf += tags.count(needle) * tags_weight
+                if questions:
+                    tf += questions.count(needle) * questions_weight
                 if tf:
                     value = idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)
                     if value > best.get(concept, 0.0):
                         best[concept] = value
         score = sum(best.values())
         if starts is not None:
-            tf = sum(len(starts.findall(text)) * w for text, w in fields)
+            tf = (
+                len(starts.findall(title)) * title_weight
+                + len(starts.findall(body)) * body_weight
+                + len(starts.findall(tags)) * tags_weight
+                + len(starts.findall(questions)) * questions_weight
+            )
             if tf:
                 score += tf * (BM25_K1 + 1) / (tf + BM25_K1)
         if rowid in with_every:
