@@ -200,6 +200,9 @@ def expansion(locale: str) -> dict[str, Any]:
     hard quality set it ranked the right page lower more often than higher)."""
     return {
         "lexicon": lexicon.for_locale(locale),
+        # A page answering in other words than the query's ranks on its merits, not below
+        # every page that merely holds all of them (measured on the hard quality set).
+        "all_words_first": False,
         "feedback": bool(current_app.config.get("SUPPORTDESK_HELP_FEEDBACK", False)),
     }
 

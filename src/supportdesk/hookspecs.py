@@ -13,6 +13,9 @@ Failure isolation, hook by hook:
   isolated: a raising plugin is logged and skipped. After
   ``SUPPORTDESK_PLUGIN_FAILURE_LIMIT`` failures in a row (default 5), a plugin's event hooks and
   slots are paused for the rest of the process, and the admin plugins page says so;
+* search hooks (``search_document_indexed``, ``search_document_removed``,
+  ``search_source_cleared``, ``search_neighbours``) are isolated too: a raising plugin is
+  logged and skipped, the index and the query go on without it;
 * decision hooks (``permission_allowed``, ``score_ticket``, ``assign_ticket``, ``load_actor``)
   raise: a wrong decision must not pass silently.
 
@@ -34,10 +37,11 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from .models import Message, Outbox, Ticket, User
+    from .search import Document
     from .ticket_types import ExtraField, TicketType
 
 #: ``major.minor``: a minor step adds hooks or arguments; a major step may remove or rename one.
-HOOKS_VERSION = "1.1"
+HOOKS_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker("supportdesk")
 hookimpl = pluggy.HookimplMarker("supportdesk")
@@ -237,6 +241,47 @@ def message_added(ticket: Ticket, message: Message) -> None:
     """Called after a reply or an internal note is committed (check ``message.internal``).
     The return value is ignored. Failure: logged with the plugin's name and skipped; paused
     after repeated failures."""
+
+
+# --- the search index ------------------------------------------------------------------------
+
+
+@hookspec
+def search_document_indexed(document: Document) -> None:
+    """Called by :func:`supportdesk.search.index` after the document's row is written, inside
+    the caller's transaction: rows the plugin writes with ``db.session`` commit or roll back
+    with the document (write them in ``db.session.begin_nested()``, so that a failing statement
+    of yours undoes only your rows; never commit). The return value is ignored. Failure:
+    logged with the plugin's name and skipped; the document is indexed all the same."""
+
+
+@hookspec
+def search_document_removed(source: str, key: str, locale: str | None) -> None:
+    """Called by :func:`supportdesk.search.remove`, inside the caller's transaction, after
+    document ``key`` of ``source`` left the index in ``locale`` (None: in every language).
+    Forget what the plugin keeps of it. The return value is ignored. Failure: logged with the
+    plugin's name and skipped."""
+
+
+@hookspec
+def search_source_cleared(source: str) -> None:
+    """Called by :func:`supportdesk.search.clear`, inside the caller's transaction, after every
+    document of ``source`` left the index; ``supportdesk reindex`` then indexes each one again
+    (``search_document_indexed``) in the same transaction. The return value is ignored.
+    Failure: logged with the plugin's name and skipped."""
+
+
+@hookspec
+def search_neighbours(
+    source: str, text: str, locale: str | None, limit: int
+) -> list[tuple[str, float]] | None:
+    """Asked by :func:`supportdesk.search.search` for a person's query: up to ``limit``
+    ``(key, similarity)`` pairs, the documents of ``source`` nearest to ``text`` in meaning,
+    similarity from 0 (unrelated) to 1; None leaves the query to the lexical ranking. The core
+    blends the answers with the lexical ranking (:mod:`supportdesk.search.blending`, weight
+    ``SUPPORTDESK_SEARCH_NEIGHBOURS_WEIGHT``); a key the index does not hold (in ``locale``
+    and the query's facet) is left out. Failure: logged with the plugin's name and skipped;
+    the query is ranked without it."""
 
 
 # --- decisions -------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import SearchDocument, SearchTerm, utcnow
-from . import vocabulary
+from ..plugins import plugin_host
+from . import blending, vocabulary
 from .analysis import fold, query_words, words
 from .backends import Passage, backend, scope_text
 from .lexicon import LONG_QUERY, Lexicon, plain_concepts, question_concepts
@@ -112,6 +113,7 @@ def index(document: Document) -> None:
     )
     db.session.flush()
     forget_stats()
+    plugin_host().call_isolated("search_document_indexed", document=document)
 
 
 def _find(source: str, key: str, locale: str) -> SearchDocument | None:
@@ -135,6 +137,9 @@ def remove(source: str, key: str, locale: str | None = None) -> None:
         vocabulary.update_counts(source, document.locale, set(document.terms.split()), set())
         db.session.delete(document)
     db.session.flush()
+    plugin_host().call_isolated(
+        "search_document_removed", source=source, key=key, locale=locale or None
+    )
 
 
 def clear(source: str) -> None:
@@ -143,6 +148,7 @@ def clear(source: str) -> None:
     db.session.execute(sa.delete(SearchTerm).where(SearchTerm.source == source))
     vocabulary.forget_counts(source)
     vocabulary.forget()
+    plugin_host().call_isolated("search_source_cleared", source=source)
 
 
 def matching(
@@ -175,15 +181,19 @@ def search(
     prefix: bool = False,
     lexicon: Lexicon | None = None,
     feedback: bool = False,
+    all_words_first: bool = True,
 ) -> Results:
     """Ranked results for a person's query: documents with every word first, then those with
     some. Unknown words are replaced by the nearest known one, and ``corrected`` says how the
-    query was read. ``prefix`` treats the last word as unfinished (search as you type).
+    query was read (not in a long question). ``prefix`` treats the last word as unfinished
+    (search as you type).
 
     ``lexicon`` (of the query's language) lets the words it knows be answered by the words that
     mean the same, weighed lower, and drops the filler of long questions; a long question needs
     none of its words in particular. ``feedback`` re-ranks with the words that the best
-    documents share (pseudo-relevance feedback)."""
+    documents share (pseudo-relevance feedback). ``all_words_first=False`` ranks by relevance
+    alone, where a document holding every word would otherwise come first (the candidates are
+    still gathered those first)."""
     terms = query_words(text, locale, limit=QUESTION_WORDS)
     if lexicon is not None and len(terms) > LONG_QUERY:
         terms = lexicon.without_filler(terms)
@@ -191,7 +201,9 @@ def search(
     if not terms:
         return Results([], [], 0, [])
     corrected = None
-    if correct_typos and locale:
+    # In a long question an unknown word is more often one the documents do not use than a
+    # typo: read as the nearest known word, it sent the question elsewhere.
+    if correct_typos and locale and len(terms) <= LONG_QUERY:
         last = terms[-1:] if prefix else []
         typed = terms[: len(terms) - len(last)]
         fixed, changed = vocabulary.correct(
@@ -200,14 +212,18 @@ def search(
         if changed:
             terms, corrected = [*fixed, *last], " ".join([*fixed, *last])
     concepts = lexicon.concepts(terms) if lexicon is not None else plain_concepts(terms)
+    near = blending.neighbours(source, text, locale, facet, blending.window(limit, offset))
     ranked = backend().search(
         source,
         question_concepts(concepts),
         locale,
         facet=facet,
         prefix_last=prefix,
-        limit=limit,
-        offset=offset,
+        limit=blending.window(limit, offset) if near else limit,
+        offset=0 if near else offset,
         feedback=feedback,
+        all_words_first=all_words_first,
     )
+    if near:  # a plugin found documents near in meaning: the page is chosen from the blend
+        ranked = blending.page(ranked, near, limit, offset)
     return Results(ranked.keys, ranked.scores, ranked.total, terms, corrected)
