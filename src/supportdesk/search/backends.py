@@ -342,6 +342,12 @@ class PostgresBackend:
         scope = self._scope(source, locale, None)
         return sa.select(SearchDocument.doc_key).where(tsv.op("@@")(wanted.op("&&")(scope)))
 
+    def _fill(self, chosen: dict[int, None], matches: list[int]) -> None:
+        for rowid in matches:
+            if len(chosen) >= self.CANDIDATE_CAP:
+                break
+            chosen.setdefault(rowid)
+
     def _concepts_tsquery(
         self,
         concepts: list[Concept],
@@ -431,38 +437,39 @@ class PostgresBackend:
             if synonyms
             else None
         )
-        some = (
-            typed
-            if related is None
-            else (typed.op("||")(related) if typed is not None else related)
-        )
-        if some is None:
+        if typed is None and related is None:
             return Ranked([], [], 0)
-        # Each candidate is scored as it is found: ranking them apart would read each one's
-        # tsvector a second time.
+        # Matches are found by id first, then only the candidates are scored: no row past the
+        # candidates is ranked. Tiers: every word, then some typed word (which gives the count),
+        # then the words meaning the same, only while there is room: the index reads every
+        # posting list of a query at once, and a lexicon gives many common words.
+        chosen: dict[int, None] = {}
+        if every is not None:
+            chosen = dict.fromkeys(self._ids(every, scope, self.CANDIDATE_CAP))
+        # As on SQLite: documents with only some words are needed when the others do not
+        # fill the page.
+        partial = len(concepts) > 1 and len(chosen) < offset + limit
+        total = len(chosen)
+        if typed is not None and (
+            partial or every is None or total >= self.CANDIDATE_CAP or len(concepts) > 1
+        ):
+            matches = self._ids(typed, scope, self.COUNT_CAP + 1)
+            total = max(total, len(matches))
+            if partial or every is None:
+                self._fill(chosen, matches)
+        if related is not None and len(chosen) < self.CANDIDATE_CAP and (partial or every is None):
+            extra = self._ids(related, scope, self.CANDIDATE_CAP)
+            self._fill(chosen, extra)
+            total = max(total, len(chosen))
+        if not chosen:
+            return Ranked([], [], 0)
         score = self._score(concepts, locale, source, prefix_last, config)
         if every is not None and all_words_first:
             score = score + sa.case((tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0)
-        columns = (SearchDocument.id, SearchDocument.doc_key, score.label("score"))
-        candidates = {}
-        if every is not None:
-            candidates = {
-                row[0]: row[1:] for row in self._first(every, scope, self.CANDIDATE_CAP, *columns)
-            }
-        # As on SQLite: documents with only some words are needed when the others do not
-        # fill the page.
-        partial = len(concepts) > 1 and len(candidates) < offset + limit
-        if partial or every is None:
-            for rowid, *found in self._first(some, scope, self.CANDIDATE_CAP, *columns):
-                if len(candidates) >= self.CANDIDATE_CAP:
-                    break
-                candidates.setdefault(rowid, found)
-        if not candidates:
-            return Ranked([], [], 0)
-        total = len(candidates)
-        if total >= self.CANDIDATE_CAP or (len(concepts) > 1 and not partial):
-            total = len(self._ids(some, scope, self.COUNT_CAP + 1))
-        ranked = sorted(candidates.values(), key=lambda found: (-found[1], found[0]))
+        rows = db.session.execute(
+            sa.select(SearchDocument.doc_key, score).where(SearchDocument.id.in_(list(chosen)))
+        ).all()
+        ranked = sorted(rows, key=lambda found: (-found[1], found[0]))
         page = ranked[offset : offset + limit]
         return Ranked([key for key, _ in page], [-float(score) for _, score in page], total)
 
