@@ -269,3 +269,37 @@ def test_two_transactions_indexing_crossing_words_both_commit(make_app):
             ).all()
         )
     assert counts == {"alpha": 2, "bravo": 2, "zulu": 1}
+
+
+def test_the_questions_field_comes_and_goes_with_its_revision(make_app):
+    """Revision 0005 makes the full-text structures again with a questions field, over the
+    documents held; its downgrade makes them again without it, and nothing is lost."""
+    app = make_app(create_tables=False)
+    with app.app_context():
+        reset_postgres_schema()
+    migrate.upgrade(app)
+    with app.app_context(), write_transaction():
+        search.index(
+            search.Document(
+                "t",
+                "faq",
+                "en",
+                "Parcels",
+                "The carrier lost it.",
+                questions=["Where is my package?"],
+            )
+        )
+    with app.app_context():
+        assert search.search("t", "package", locale="en").keys == ["faq"]
+    migrate.downgrade(app, "0004_search_text_and_heads")
+    with app.app_context():  # the code of today reads questions: ask the index itself
+        columns = sa.inspect(db.engine).get_columns("search_documents")
+        assert "questions" not in {c["name"] for c in columns}
+        if db.engine.dialect.name == "sqlite":
+            found = "SELECT count(*) FROM search_fts WHERE search_fts MATCH 'carrier'"
+        else:
+            found = "SELECT count(*) FROM search_documents WHERE tsv @@ to_tsquery('carrier')"
+        assert db.session.scalar(sa.text(found)) == 1
+    migrate.upgrade(app)
+    with app.app_context():
+        assert search.search("t", "lost carrier", locale="en").keys == ["faq"]

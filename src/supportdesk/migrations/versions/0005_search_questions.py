@@ -30,6 +30,16 @@ def _drop_sqlite_full_text() -> None:
     op.execute("DROP TABLE IF EXISTS search_fts")
 
 
+def _drop_full_text(bind) -> None:
+    # An FTS5 table cannot gain or lose a column, and PostgreSQL cannot change a generated
+    # column's expression: both are made again over the documents held.
+    if bind.dialect.name == "sqlite":
+        _drop_sqlite_full_text()
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_search_documents_tsv")
+        op.execute("ALTER TABLE search_documents DROP COLUMN IF EXISTS tsv")
+
+
 def _rebuild_sqlite_full_text() -> None:
     op.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
     op.execute("INSERT INTO search_fts_heads(search_fts_heads) VALUES ('rebuild')")
@@ -37,13 +47,7 @@ def _rebuild_sqlite_full_text() -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
-    # An FTS5 table cannot gain a column, and PostgreSQL cannot change a generated column's
-    # expression: both are made again over the documents held.
-    if bind.dialect.name == "sqlite":
-        _drop_sqlite_full_text()
-    else:
-        op.execute("DROP INDEX IF EXISTS ix_search_documents_tsv")
-        op.execute("ALTER TABLE search_documents DROP COLUMN IF EXISTS tsv")
+    _drop_full_text(bind)
     op.add_column(
         "search_documents",
         sa.Column("questions", sa.Text(), nullable=False, server_default=""),
@@ -55,11 +59,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        _drop_sqlite_full_text()
-    else:
-        op.execute("DROP INDEX IF EXISTS ix_search_documents_tsv")
-        op.execute("ALTER TABLE search_documents DROP COLUMN IF EXISTS tsv")
+    _drop_full_text(bind)
     # Not batch mode: on SQLite it would copy the table.
     op.execute("ALTER TABLE search_documents DROP COLUMN questions")
     schema.install(bind, questions=False)
