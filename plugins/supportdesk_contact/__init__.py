@@ -9,9 +9,8 @@ one; the same form sent twice opens one case. See ``views.py``.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from supportdesk import Link, hookimpl
+from supportdesk.i18n import lazy_gettext as _l
 
 __version__ = "0.1.0"
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from supportdesk import ExtraField, FilingLimit, SlaPolicy, TicketType
+from supportdesk.i18n import gettext as _
 from supportdesk.i18n import languages
+from supportdesk.i18n import lazy_gettext as _l
 
 from .settings import setting, topics
 

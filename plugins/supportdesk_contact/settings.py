@@ -12,9 +12,9 @@ import re
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import lazy_gettext as _l
 
 from supportdesk import ConfigurationError
+from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.rate_limits import require_rate
 
 DEFAULTS: dict[str, Any] = {

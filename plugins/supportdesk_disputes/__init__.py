@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
-
 from supportdesk import Link, hookimpl
+from supportdesk.i18n import lazy_gettext as _l
 
 from . import models  # noqa: F401  (the tables must be known to the metadata)
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from supportdesk import ExtraField, SlaPolicy, TicketType, clean_past_date, clean_rating
+from supportdesk.i18n import gettext as _
+from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.models import utcnow
 
 from .models import OUTCOMES

@@ -18,12 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import format_date
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from supportdesk import FieldErrors, tickets
 from supportdesk.database import write_transaction
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.models import Status, User, utcnow
 from supportdesk.permissions import may
 from supportdesk.ticket_types import get_ticket_type

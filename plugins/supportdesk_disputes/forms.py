@@ -7,7 +7,6 @@ same names (``SERVICE_NAMES`` maps the few that differ), so each rule has one me
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -15,6 +14,7 @@ from wtforms.validators import InputRequired
 
 from supportdesk import FieldErrors
 from supportdesk.forms import show_errors
+from supportdesk.i18n import lazy_gettext as _l
 
 from .models import KEEP, REMOVE, STRIKE
 from .policy import REASONS

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
+
+from supportdesk.i18n import gettext as _
 
 from .models import APPEAL, REMOVE, STRIKE, Decision, Dispute
 from .policy import REASONS

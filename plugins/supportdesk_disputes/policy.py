@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from supportdesk.i18n import lazy_gettext as _l
 
 from .wordlists import OBSCENE, PRODUCT, SELLER_OR_SERVICE
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from supportdesk import FieldErrors, charts, tickets
 from supportdesk.accounts import current_user
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.models import Ticket
 from supportdesk.permissions import visible_tickets
 from supportdesk.staff import staff_required

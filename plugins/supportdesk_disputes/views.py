@@ -23,8 +23,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -32,6 +30,8 @@ from supportdesk import FieldErrors
 from supportdesk.accounts import current_user, login_required
 from supportdesk.case_search import normalise_ref
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
+from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.models import Ticket
 from supportdesk.permissions import require
 from supportdesk.tickets import NotAllowed

@@ -20,10 +20,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from supportdesk import ExtraField, SlaPolicy, TicketType, clean_past_date, clean_rating
+from supportdesk.i18n import gettext as _
+from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.models import utcnow
 
 from .settings import FILING_LIMIT, guarantee_hours, setting

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from supportdesk.case_state import RUNNING
+from supportdesk.i18n import gettext as _
 from supportdesk.models import Ticket
 
 LEFT = "left"

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import render_template
-from flask_babel import gettext as _
 
 from supportdesk import tickets
 from supportdesk.attachments import path_of, safe_filename
+from supportdesk.i18n import gettext as _
 from supportdesk.models import Attachment, Message, Ticket, User, utcnow
 from supportdesk.ticket_types import ticket_types
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -29,6 +28,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from supportdesk.attachments import Upload
 from supportdesk.forms import chosen_files, options, strip
+from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.tickets import BODY_MAX
 
 from . import case_types as ct

@@ -15,11 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, ngettext
-from flask_babel import gettext as _
 
 from supportdesk import Score
 from supportdesk.attachments import path_of
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.models import Attachment, Message, Ticket
 
 from .case_types import ACCOUNT_TAKEOVER, REPORT_TYPE, party_key

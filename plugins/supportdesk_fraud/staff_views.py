@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -20,6 +19,7 @@ from supportdesk.accounts import current_user
 from supportdesk.case_search import normalise_ref
 from supportdesk.extensions import db
 from supportdesk.forms import show_errors
+from supportdesk.i18n import gettext as _
 from supportdesk.models import Status, Ticket
 from supportdesk.pagination import BadCursor, SortKey, keyset_page
 from supportdesk.permissions import require, visible_tickets

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+
+from supportdesk.i18n import gettext as _
 
 from . import case_types as ct
 from .forms import CategoryForm, ContactForm, CoverageForm, DetailsForm, EvidenceForm

@@ -30,8 +30,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -43,6 +41,8 @@ from supportdesk import FieldErrors, tickets
 from supportdesk.accounts import current_user, login_required
 from supportdesk.case_search import normalise_ref
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
+from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.models import Ticket, utcnow
 from supportdesk.permissions import require
 from supportdesk.rate_limits import retry_minutes

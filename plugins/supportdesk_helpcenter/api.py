@@ -19,12 +19,12 @@ import html
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup
 
 from supportdesk.accounts import current_user
 from supportdesk.api import API_PREFIX, problem
 from supportdesk.extensions import csrf
+from supportdesk.i18n import gettext as _
 
 from . import articles, catalogue, searching
 from .models import LOCALES, Article

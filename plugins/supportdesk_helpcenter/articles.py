@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from supportdesk import FieldErrors, search
 from supportdesk.database import write_transaction
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.models import utcnow
 
 from .models import LOCALES, Article

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 
 from supportdesk import FieldErrors
 from supportdesk.database import write_transaction
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.search.lexicon import SYNONYM_WEIGHT, Lexicon, LexiconError, parse_rule
 
 from .models import LOCALES, LexiconEntry

@@ -10,12 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from supportdesk import FieldErrors
 from supportdesk.accounts import current_user, login_required
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.models import User
 from supportdesk.permissions import may
 

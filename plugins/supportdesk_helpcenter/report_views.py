@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from supportdesk import FieldErrors, charts
 from supportdesk.accounts import current_user
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.permissions import may
 
 from . import analytics, articles, learning, lexicon

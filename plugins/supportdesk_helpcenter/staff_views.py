@@ -14,13 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from supportdesk import FieldErrors, charts
 from supportdesk.accounts import current_user, login_required
 from supportdesk.extensions import db
+from supportdesk.i18n import gettext as _
 from supportdesk.permissions import may
 
 from . import analytics, articles, catalogue

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 import flask_login
 import sqlalchemy as sa
 from flask import Request, current_app, g, request
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.local import LocalProxy
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, login_manager
+from .i18n import lazy_gettext as _l
 from .models import ApiToken, Queue, Role, User, utcnow
 from .outbox import enqueue
 from .plugins import plugin_host

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
 
+from .i18n import gettext as _
 from .ticket_types import FieldErrors
 
 #: Content types accepted, each recognised by its first bytes.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Request, url_for
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .hookspecs import Link, hookimpl
+from .i18n import lazy_gettext as _l
 from .models import User
 from .seller.views import awaiting_reply_panel
 

@@ -7,13 +7,16 @@ switch (kept in the session), the browser's ``Accept-Language``, the default.
 from __future__ import annotations
 
 import functools
+import weakref
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import flask_babel
-from babel import support
+from babel import dates, support
 from flask import Flask, current_app, g, has_app_context, request, session
-from flask_babel import get_locale
+from flask_babel import LazyString, get_locale
 from wtforms.i18n import messages_path
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -70,7 +73,9 @@ def share_wtforms_messages() -> None:
 def install_template_gettext(app: Flask) -> None:
     """Flask-Babel's template functions, each looking up the request's catalogue once instead
     of on every call: a queue page translates a few hundred strings, and each of Flask-Babel's
-    own lookups goes through several context-local proxies."""
+    own lookups goes through several context-local proxies. The same for its
+    ``datetimeformat`` filter, which a case list calls once a row."""
+    app.jinja_env.filters["datetimeformat"] = datetimeformat
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
@@ -96,3 +101,54 @@ def request_translations() -> Any:
     if state is not None and hasattr(state, "babel_locale"):
         state.desk_translations = (state.babel_locale, translations)
     return translations
+
+
+def gettext(string: str, /, **variables: Any) -> str:
+    """Flask-Babel's ``gettext``, with the request's catalogue looked up once a request
+    (:func:`request_translations`) instead of once a string: the same translation, a quarter
+    of the cost. The desk's code and plugins import it as ``_``."""
+    text = request_translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, /, **variables: Any) -> LazyString:
+    """Flask-Babel's ``lazy_gettext`` through :func:`gettext`: the labels of forms, menus and
+    lists, translated where they are shown (imported as ``_l``)."""
+    return LazyString(gettext, string, **variables)
+
+
+def datetimeformat(value: datetime | None = None, format: str | None = None) -> str:
+    """Flask-Babel's ``datetimeformat`` filter (``format_datetime``: the named formats of its
+    ``date_formats`` setting, rebased to the user's time zone), with the request's locale and
+    time zone read once a request instead of once a call."""
+    try:
+        state = g._flask_babel
+        locale, tzinfo = state.desk_formatting
+        if locale is not state.babel_locale:
+            raise AttributeError
+    except (AttributeError, RuntimeError):
+        locale, tzinfo = flask_babel.get_locale(), flask_babel.get_timezone()
+        if has_app_context() and hasattr(g, "_flask_babel"):
+            g._flask_babel.desk_formatting = (locale, tzinfo)
+    pattern = flask_babel._get_format("datetime", format)
+    return dates.format_datetime(value, pattern, tzinfo=tzinfo, locale=locale)
+
+
+#: Per catalogue (a Translations object, kept by Flask-Babel for the life of the application),
+#: the label mappings already translated with it.
+_TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def translated(labels: Mapping[str, Any]) -> dict[str, str]:
+    """``labels`` (lazy strings, a module's constant) in the request's language, as plain
+    strings: translated once per catalogue instead of on every use (a case list shows a status
+    and a priority a row)."""
+    translations = request_translations()
+    try:
+        done = _TRANSLATED.setdefault(translations, {})
+    except TypeError:  # a catalogue that takes no weak reference: translate each time
+        return {key: str(label) for key, label in labels.items()}
+    key = id(labels)
+    if key not in done or done[key][0] is not labels:
+        done[key] = (labels, {name: str(label) for name, label in labels.items()})
+    return done[key][1]

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import LazyString
-from flask_babel import gettext as _
+
+from .i18n import gettext as _
 
 if TYPE_CHECKING:
     from .models import User

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +15,7 @@ from .accounts import current_user
 from .api import is_api_request, problem
 from .hookspecs import Link
 from .i18n import LANGUAGE_NAMES, languages, share_wtforms_messages
+from .i18n import gettext as _
 from .plugins import plugin_host
 
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)

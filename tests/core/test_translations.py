@@ -209,3 +209,43 @@ def test_the_language_switch_wins_over_the_browser(client):
     client.post("/language", data={"locale": "en"})
     page = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "How can we help you?" in page
+
+
+# --- the desk's own translation functions: Flask-Babel's answers, looked up once a request ------
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_desk_gettext_and_dates_answer_as_flask_babel(app, language):
+    """``supportdesk.i18n``'s gettext, lazy_gettext, the ``datetimeformat`` filter and the
+    translated label maps keep the request's catalogue and time zone for the request: each
+    answers exactly what Flask-Babel answers, in each language, and follows a forced locale."""
+    from datetime import UTC, datetime
+
+    import flask_babel
+
+    from supportdesk import i18n
+    from supportdesk.staff.forms import STATUS_LABELS
+
+    when = datetime(2026, 3, 9, 17, 5, tzinfo=UTC)
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert str(flask_babel.get_locale()) == language
+        for text in ("Waiting on seller", "Sign out", "No such text in any catalogue"):
+            assert i18n.gettext(text) == flask_babel.gettext(text)
+            assert str(i18n.lazy_gettext(text)) == str(flask_babel.lazy_gettext(text))
+        assert i18n.gettext("Select %(ref)s", ref="SD-1") == flask_babel.gettext(
+            "Select %(ref)s", ref="SD-1"
+        )
+        for style in ("short", "medium", "long", None, "d MMM yyyy HH:mm"):
+            assert i18n.datetimeformat(when, style) == flask_babel.format_datetime(when, style)
+        labels = i18n.translated(STATUS_LABELS)
+        assert labels == {key: flask_babel.gettext(str(label._args[0])) for key, label in
+                          STATUS_LABELS.items()}  # fmt: skip
+        assert i18n.translated(STATUS_LABELS) is labels  # translated once per catalogue
+        other = "en" if language == "fr" else "fr"
+        with flask_babel.force_locale(other):
+            assert i18n.gettext("Waiting on seller") == flask_babel.gettext("Waiting on seller")
+            assert i18n.datetimeformat(when, "short") == flask_babel.format_datetime(when, "short")
+            assert i18n.translated(STATUS_LABELS) != labels
+        assert i18n.gettext("Waiting on seller") == labels["waiting"]
+    if language == "fr":
+        assert labels["waiting"] != "Waiting on seller"  # the French catalogue answered

@@ -8,12 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g, request
-from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from ..accounts import current_user, hash_token, owns_login, user_for_token
 from ..extensions import csrf, db, limiter
+from ..i18n import gettext as _
 from ..models import ApiToken
 from . import bp, problem
 

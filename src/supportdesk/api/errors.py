@@ -6,8 +6,8 @@ on the title, which is translated."""
 from __future__ import annotations
 
 from flask import Response
-from flask_babel import gettext as _
 
+from ..i18n import gettext as _
 from ..pagination import BadCursor
 from ..ticket_types import FieldErrors
 from ..tickets import Conflict, NotAllowed

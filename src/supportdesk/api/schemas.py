@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import request, url_for
-from flask_babel import gettext as _
 
+from ..i18n import gettext as _
 from ..models import Attachment, Message, Ticket, User
 from . import problem
 from .errors import ApiProblem, validation_error

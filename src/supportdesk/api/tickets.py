@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request, url_for
-from flask_babel import gettext as _
 
 from .. import tickets as service
 from ..accounts import current_user
 from ..attachments import Upload
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Status, Ticket, utcnow
 from ..pagination import SortKey, keyset_page
 from ..permissions import may, visible_tickets

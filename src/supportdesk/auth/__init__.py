@@ -24,7 +24,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
@@ -33,6 +32,7 @@ from werkzeug.wrappers import Response
 
 from ..accounts import authenticate, create_user, find_user, login_required, owns_login
 from ..extensions import db, limiter
+from ..i18n import gettext as _
 from ..models import Role, User
 from ..rate_limits import email_key, retry_minutes
 from ..web import is_safe_next, render_error

@@ -20,7 +20,6 @@ Limits: ``SUPPORTDESK_PASSWORD_RESET_RATE_LIMIT`` requests per client address an
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..accounts import (
@@ -31,6 +30,7 @@ from ..accounts import (
     user_for_reset_token,
 )
 from ..extensions import limiter
+from ..i18n import gettext as _
 from ..rate_limits import email_key
 from . import bp, start_session
 from .forms import PASSWORD_MIN, NewPasswordForm, PasswordResetForm

@@ -33,7 +33,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from .. import attachments as files
@@ -41,6 +40,7 @@ from .. import tickets
 from ..accounts import find_user
 from ..database import write_transaction
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Message, Outbox, Role, Ticket, User, utcnow
 from ..outbox import enqueue_to_address
 from ..ticket_types import FieldErrors

@@ -18,13 +18,13 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
 from ..accounts import find_user, password_reset_link, reset_link_minutes
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Message, Outbox, Status, Ticket, User, utcnow
 from ..ticket_types import ticket_types
 from .addresses import (

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import LazyString, lazy_pgettext
-from flask_babel import lazy_gettext as _l
 
+from ..i18n import lazy_gettext as _l
 from ..models import Status, Ticket
 
 ACTIVE = (Status.NEW, Status.OPEN)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import Field, MultipleFileField, RadioField, TextAreaField
@@ -20,6 +19,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from ..attachments import Upload
 from ..forms import chosen_files, show_errors, strip  # noqa: F401  (re-exported for the views)
+from ..i18n import lazy_gettext as _l
 
 RATINGS = [
     SelectChoice("5", _l("5 – Excellent")),

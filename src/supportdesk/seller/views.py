@@ -15,14 +15,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import tickets
 from ..accounts import current_user, login_required
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Status, Ticket, User
 from ..pagination import BadCursor, SortKey, decode_cursor, keyset_page
 from ..permissions import may, require, visible_tickets

@@ -10,14 +10,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ..accounts import current_user
 from ..database import write_transaction
 from ..extensions import db
 from ..i18n import LANGUAGE_NAMES, languages
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import CannedReply, Queue, Ticket, User
 from ..permissions import may
 from . import bp, staff_required

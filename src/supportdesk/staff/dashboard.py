@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from babel.dates import format_skeleton
 from flask import render_template
 from flask_babel import format_date, format_decimal, get_locale, ngettext, pgettext
-from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -25,6 +24,7 @@ from .. import charts, sla
 from ..accounts import current_user
 from ..case_state import RUNNING
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Queue, QueueCount, Status, Ticket, User, utcnow
 from ..permissions import hidden_type_keys, may, visible_tickets
 from . import bp, staff_required

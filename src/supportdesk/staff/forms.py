@@ -8,7 +8,6 @@ Like the seller's forms they check only what the ticket service cannot; the serv
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -22,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from ..forms import options, strip
+from ..i18n import lazy_gettext as _l
 from ..models import Priority, Status
 from ..tickets import BODY_MAX
 

@@ -7,21 +7,24 @@ not open never shows; every bulk change goes through :mod:`supportdesk.tickets`,
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from werkzeug.wrappers import Response
 
 from .. import sla, tickets
 from ..accounts import current_user
 from ..case_search import normalise_ref, search_cases
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import translated
 from ..models import Queue, QueueCount, Role, Status, Ticket, User, UTCDateTime, utcnow
 from ..pagination import BadCursor, SortKey, decode_cursor, keyset_page
 from ..permissions import hidden_type_keys, may, visible_tickets
@@ -73,12 +76,41 @@ def due_state(due: datetime | None) -> str | None:
 def case_labels() -> dict[str, Any]:
     """What every staff page needs to show a case: the names of statuses, priorities and
     types, and the state of a deadline."""
+    types: dict[str, str] = {}
+
+    def label_of_type(key: str) -> str:
+        if key not in types:
+            types[key] = type_label(key)
+        return types[key]
+
     return {
-        "status_labels": STATUS_LABELS,
-        "priority_labels": PRIORITY_LABELS,
-        "type_label": type_label,
+        "status_labels": translated(STATUS_LABELS),
+        "priority_labels": translated(PRIORITY_LABELS),
+        "type_label": label_of_type,
         "due_state": due_state,
+        "case_url": ref_urls("desk.staff.case"),
+        "take_url": ref_urls("desk.staff.take"),
     }
+
+
+#: What a URL path keeps as it is: a reference made of these needs no quoting.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
+def ref_urls(endpoint: str) -> Callable[[str], str]:
+    """``url_for(endpoint, ref=ref)`` for the many rows of a list: the URL is built once, with a
+    marker where the reference goes, and each row's reference put in its place."""
+    marker = "REF0MARKER"
+    built: list[str] = []
+
+    def url(ref: str) -> str:
+        if not _UNQUOTED.fullmatch(ref):
+            return url_for(endpoint, ref=ref)
+        if not built:
+            built.append(url_for(endpoint, ref=marker))
+        return built[0].replace(marker, ref, 1)
+
+    return url
 
 
 @dataclass
@@ -231,8 +263,13 @@ def case_list(
     """One page of the filtered list, with links to the next page and back to the first."""
     keys = SORT_KEYS[filters.value("sort")]
     cursor = checked_cursor(request.args.get("cursor"), keys)
+    # One statement: the seller and the assignee joined (each row has at most one of each);
+    # the case's own fields and risk reasons, which the list does not show, left unread.
     query = filtered(query, filters).options(
-        selectinload(Ticket.seller), selectinload(Ticket.assignee)
+        selectinload(Ticket.seller),
+        selectinload(Ticket.assignee),
+        defer(Ticket.fields),
+        defer(Ticket.risk_reasons),
     )
     page = keyset_page(query, keys, cursor, page_size())
     kept = {name: request.args[name] for name in FILTER_NAMES if name in request.args}

@@ -13,7 +13,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -22,6 +21,7 @@ from ..accounts import current_user
 from ..case_search import normalise_ref
 from ..extensions import db
 from ..forms import show_errors
+from ..i18n import gettext as _
 from ..models import Status, Ticket, User
 from ..permissions import may, require, visible_tickets
 from ..ticket_types import FieldErrors, ticket_types
