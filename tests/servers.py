@@ -87,6 +87,7 @@ class GunicornServer:
         app: str = DESK_APP,
         name: str = "gunicorn",
         cwd: Path | None = None,
+        python: str | Path = sys.executable,
     ):
         self.name = name
         self.port = free_port()
@@ -94,7 +95,7 @@ class GunicornServer:
         self.log = log_folder / f"{name}-{self.port}.log"
         self.killed = False
         command = [
-            sys.executable,
+            str(python),
             "-m",
             "gunicorn",
             "--bind",

@@ -5,21 +5,38 @@ Cases are inserted in bulk (the ticket service writes one at a time, which would
 all in the "Seller support" queue, with the statuses and dates a busy desk has. The page
 figures are whole HTTP requests to the staff queue view through the test client; the query
 figures time the page's database query alone, keyset and OFFSET, so the two can be compared.
+``add_messages_and_index`` gives bulk cases their first message and search document (the peer
+benchmark searches them).
 """
 
 from __future__ import annotations
 
 import os
 import random
+from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
 
+from supportdesk import search
 from supportdesk.accounts import create_user
 from supportdesk.extensions import db
-from supportdesk.models import Queue, QueueCount, Status, Ticket, utcnow
+from supportdesk.models import (
+    Message,
+    Queue,
+    QueueCount,
+    SearchDocument,
+    SearchTerm,
+    Status,
+    Ticket,
+    utcnow,
+)
 from supportdesk.pagination import SortKey, encode_cursor, keyset_page
 from supportdesk.permissions import visible_tickets
+from supportdesk.search.analysis import words
+from supportdesk.search.backends import scope_text
+from supportdesk.tickets import CASE_SOURCE, case_document
 
 from .common import analyse_db, benchmark_app, percentile, summary, timings
 
@@ -72,6 +89,88 @@ def fill(queue_id: int, seller_id: int) -> None:
     db.session.add_all(QueueCount(queue_id=queue_id, status=s, count=n) for s, n in counts.items())
     db.session.commit()
     analyse_db()
+
+
+def document_row(document: search.Document) -> dict:
+    """The row ``search.index`` writes for ``document``, for an insert in bulk (one at a time,
+    100,000 take minutes); ``check_index_rows`` compares the two on every run."""
+    store = search.backend()
+    return {
+        "source": document.source,
+        "doc_key": document.key,
+        "locale": document.locale,
+        "title": store.stored_text(document.title, document.locale),
+        "tags": store.stored_text(" ".join(document.tags), document.locale),
+        "body": store.stored_text(document.body, document.locale),
+        "body_text": store.kept_body_text(document.body),
+        "facet": document.facet,
+        "scope": scope_text(document.source, document.locale, document.facet),
+        "terms": " ".join(
+            sorted(set(words(f"{document.title} {' '.join(document.tags)} {document.body}")))
+        ),
+    }
+
+
+def add_messages_and_index(
+    first_message: Callable[[random.Random, int], str], batch: int = 5_000
+) -> None:
+    """Each case gets its first message (``first_message(rng, number)``) and its search
+    document, as filing it would give."""
+    rng = random.Random(20261207)
+    counts: Counter = Counter()
+    rows = db.session.execute(
+        sa.select(
+            Ticket.id, Ticket.ref, Ticket.subject, Ticket.seller_id, Ticket.created_at
+        ).order_by(Ticket.id)
+    ).all()
+    for first in range(0, len(rows), batch):
+        messages, documents = [], []
+        for number, (ticket_id, ref, subject, seller_id, created) in enumerate(
+            rows[first : first + batch], first
+        ):
+            body = first_message(rng, number)
+            message = {"ticket_id": ticket_id, "author_id": seller_id, "body": body}
+            messages.append({**message, "internal": False, "via": "web", "created_at": created})
+            document = search.Document(
+                source=CASE_SOURCE,
+                key=str(ticket_id),
+                locale="any",
+                title=subject,
+                tags=[ref, "", "contact"],
+                body=body,
+            )
+            documents.append(document_row(document))
+            counts.update(documents[-1]["terms"].split())
+        db.session.execute(Message.__table__.insert(), messages)
+        db.session.execute(SearchDocument.__table__.insert(), documents)
+        db.session.commit()
+    db.session.execute(
+        SearchTerm.__table__.insert(),
+        [
+            {"source": CASE_SOURCE, "locale": "any", "term": t, "doc_count": n}
+            for t, n in counts.items()
+        ],
+    )
+    db.session.commit()
+    analyse_db()
+
+
+def check_index_rows() -> None:
+    """The bulk rows are the service's: a case indexed again by ``search.index``, from the case
+    itself (``tickets.case_document``), keeps every column of its row but the time."""
+    ticket = db.session.scalar(sa.select(Ticket).order_by(Ticket.id.desc()).limit(1))
+    row = db.session.scalar(
+        sa.select(SearchDocument).where(
+            SearchDocument.source == CASE_SOURCE, SearchDocument.doc_key == str(ticket.id)
+        )
+    )
+    columns = [c.key for c in SearchDocument.__table__.columns if c.key != "updated_at"]
+    bulk = {column: getattr(row, column) for column in columns}
+    search.index(case_document(ticket))  # rewrites that row in place
+    differ = [column for column in columns if getattr(row, column) != bulk[column]]
+    db.session.rollback()
+    if differ:
+        raise RuntimeError(f"bench_peer's bulk index rows differ from search.index in {differ}")
 
 
 def main() -> None:

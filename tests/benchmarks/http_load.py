@@ -18,6 +18,43 @@ LUA_SCRIPT = Path(__file__).with_name("wrk_requests.lua")
 _CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
+#: The message of every benchmark filing: a seller's first message of a usual length.
+FILING_MESSAGE = (
+    "Hello, a buyer says the parcel never arrived although the tracking shows it as delivered "
+    "two days ago. I have the proof of postage. What should I do next, and will the payout for "
+    "this order be held while you look into it?"
+)
+
+
+def contact_form(boundary: str, csrf: str, key: str, number: object) -> str:
+    """The contact form as a browser sends it, for every benchmark that files a case (``wrk``'s
+    script gets it with ``number`` a placeholder): multipart, every field in page order, an
+    empty file input, and ``seen_suggestions`` as the form's script adds it once it showed help
+    articles; ``key`` is the idempotency key, ``number`` goes into the subject."""
+    fields = [
+        ("csrf_token", csrf),
+        ("idempotency_key", key),
+        ("held", ""),
+        ("topic", "shipping"),
+        ("order_id", ""),
+        ("subject", f"Parcel shown as delivered but not received {number}"),
+        ("body", FILING_MESSAGE),
+        ("attachments", None),
+        ("reply_language", "en"),
+        ("seen_suggestions", "1"),
+    ]
+    parts = []
+    for name, value in fields:
+        disposition = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
+        if value is None:
+            parts.append(
+                f'{disposition}; filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n'
+            )
+        else:
+            parts.append(f"{disposition}\r\n\r\n{value}\r\n")
+    return "".join(parts) + f"--{boundary}--\r\n"
+
+
 class Client:
     """Just enough of a browser: keeps cookies, reads CSRF tokens from forms, does not follow
     redirects (so that their status can be checked)."""
@@ -75,22 +112,7 @@ class Client:
     def check_filing(self, csrf: str) -> None:
         """One case filed the way the benchmark files them: 303 to its confirmation page."""
         boundary = "----supportdeskcheck"
-        fields = {
-            "csrf_token": csrf,
-            "idempotency_key": "benchcheck0000000000",
-            "held": "",
-            "topic": "shipping",
-            "order_id": "",
-            "subject": "A parcel shown as delivered",
-            "body": "The buyer says it never arrived.",
-            "reply_language": "en",
-            "seen_suggestions": "1",
-        }
-        body = "".join(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-            for k, v in fields.items()
-        )
-        body += f"--{boundary}--\r\n"
+        body = contact_form(boundary, csrf, "benchcheck0000000000", "check")
         status, headers, html = self.request(
             "POST",
             "/contact",

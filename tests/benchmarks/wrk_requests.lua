@@ -5,8 +5,9 @@
 --   BENCH_PATHS     the paths to GET, one a line
 --   BENCH_COOKIE    the Cookie header (a signed-in session)
 --   BENCH_AGENT     the User-Agent the session was signed in with
---   BENCH_CSRF      the form's CSRF token (filing)
---   BENCH_RUN       a name for the run, part of each form's idempotency key (filing)
+--   BENCH_FORM      the contact form's multipart body, "@N@" standing for each request's
+--                   number (in its idempotency key and subject) (filing)
+--   BENCH_BOUNDARY  the body's multipart boundary (filing)
 --   BENCH_EXPECTED  the status every response must have (200, or 303 for a filing)
 --
 -- Each response's status is counted as expected or not, and the totals are printed on one
@@ -29,40 +30,17 @@ for path in string.gmatch(os.getenv("BENCH_PATHS") or "", "[^\n]+") do
   table.insert(paths, path)
 end
 
--- The contact form as a browser sends it: multipart, every field in page order, an empty file
--- input, and "seen_suggestions" as the form's script adds it once it showed help articles.
-local boundary = "----supportdeskbench4f9a1c"
+-- The contact form (http_load.contact_form), with "@N@" where each request puts its number.
+local form = os.getenv("BENCH_FORM") or ""
 local form_headers = {
   ["Cookie"] = cookie,
   ["User-Agent"] = agent,
-  ["Content-Type"] = "multipart/form-data; boundary=" .. boundary,
+  ["Content-Type"] = "multipart/form-data; boundary=" .. (os.getenv("BENCH_BOUNDARY") or ""),
 }
 local get_headers = { ["Cookie"] = cookie, ["User-Agent"] = agent }
 
-local function part(name, value)
-  return "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" .. name
-    .. "\"\r\n\r\n" .. value .. "\r\n"
-end
-
-local no_file = "--" .. boundary
-  .. "\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"\"\r\n"
-  .. "Content-Type: application/octet-stream\r\n\r\n\r\n"
-local message = "Hello, a buyer says the parcel never arrived although the tracking shows it "
-  .. "as delivered two days ago. I have the proof of postage. What should I do next, and will "
-  .. "the payout for this order be held while you look into it?"
-
 local function filing(n)
-  return part("csrf_token", os.getenv("BENCH_CSRF"))
-    .. part("idempotency_key", "bench" .. os.getenv("BENCH_RUN") .. "x" .. n)
-    .. part("held", "")
-    .. part("topic", "shipping")
-    .. part("order_id", "")
-    .. part("subject", "Parcel shown as delivered but not received " .. n)
-    .. part("body", message)
-    .. no_file
-    .. part("reply_language", "en")
-    .. part("seen_suggestions", "1")
-    .. "--" .. boundary .. "--\r\n"
+  return (string.gsub(form, "@N@", n))
 end
 
 function init(args)
