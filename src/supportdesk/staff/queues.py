@@ -16,12 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
-from sqlalchemy.orm import defer, selectinload
 from werkzeug.wrappers import Response
 
 from .. import sla, tickets
 from ..accounts import current_user
-from ..case_search import normalise_ref, search_cases
+from ..case_search import LISTED, normalise_ref, search_cases
 from ..extensions import db
 from ..i18n import gettext as _
 from ..i18n import translated
@@ -263,14 +262,7 @@ def case_list(
     """One page of the filtered list, with links to the next page and back to the first."""
     keys = SORT_KEYS[filters.value("sort")]
     cursor = checked_cursor(request.args.get("cursor"), keys)
-    # One statement: the seller and the assignee joined (each row has at most one of each);
-    # the case's own fields and risk reasons, which the list does not show, left unread.
-    query = filtered(query, filters).options(
-        selectinload(Ticket.seller),
-        selectinload(Ticket.assignee),
-        defer(Ticket.fields),
-        defer(Ticket.risk_reasons),
-    )
+    query = filtered(query, filters).options(*LISTED)
     page = keyset_page(query, keys, cursor, page_size())
     kept = {name: request.args[name] for name in FILTER_NAMES if name in request.args}
     endpoint = request.endpoint or ""
