@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import redirect, url_for
 from werkzeug.wrappers import Response
 
+from supportdesk import tickets
 from supportdesk.accounts import current_user
 from supportdesk.extensions import db
 from supportdesk.models import Message, Status, Ticket
@@ -44,16 +45,16 @@ def reply_key(key: str) -> str:
     return f"contact-form:{current_user.id}:{key}"
 
 
+#: Built once: every form sent runs it.
+_MESSAGE_BY_SOURCE = sa.select(Message).where(Message.source_id == sa.bindparam("source_id"))
+
+
 def already_done(key: str) -> Response | None:
     """Where the same form went when it was sent before (a double click, a reload)."""
-    ticket = db.session.scalar(
-        sa.select(Ticket).where(
-            Ticket.seller_id == current_user.id, Ticket.idempotency_key == case_key(key)
-        )
-    )
+    ticket = tickets.existing_case(current_user, case_key(key))
     if ticket is not None:
         return redirect(url_for("desk.contact.sent", ref=ticket.ref), code=303)
-    message = db.session.scalar(sa.select(Message).where(Message.source_id == reply_key(key)))
+    message = db.session.scalar(_MESSAGE_BY_SOURCE, {"source_id": reply_key(key)})
     if message is not None:
         return redirect(url_for("desk.seller.case", ref=message.ticket.ref), code=303)
     return None

@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -29,6 +27,8 @@ from wtforms.validators import InputRequired, ValidationError
 from supportdesk.attachments import Upload
 from supportdesk.forms import chosen_files, strip
 from supportdesk.i18n import LANGUAGE_NAMES, languages
+from supportdesk.i18n import gettext as _
+from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.tickets import SUBJECT_MAX
 
 from .settings import order_id_pattern, setting, topic_label, topics
@@ -36,9 +36,19 @@ from .settings import order_id_pattern, setting, topic_label, topics
 ORDER_ID_MAX = 100
 
 
+# The choices are built when the form is shown, not for every form a filing reads.
+def topic_choices() -> list[tuple[str, str]]:
+    return [("", _("Choose a topic"))] + [(key, topic_label(key)) for key in topics()]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in languages()]
+
+
 class ContactForm(FlaskForm):
     topic = SelectField(
         _l("What is your message about?"),
+        choices=topic_choices,
         validate_choice=False,  # the ticket type refuses an unknown topic, with its message
         validators=[InputRequired(message=_l("Please choose a topic."))],
     )
@@ -62,6 +72,7 @@ class ContactForm(FlaskForm):
     drop_files = BooleanField(_l("Remove the files attached above"))
     reply_language = SelectField(
         _l("Language of our answer"),
+        choices=language_choices,
         validate_choice=False,  # checked by the ticket type
         validators=[InputRequired(message=_l("Choose one of the languages in the list."))],
     )
@@ -77,12 +88,6 @@ class ContactForm(FlaskForm):
         # What the ``held`` token gave back (None: nothing, or no longer kept).
         self.held_files: list[Upload] | None = None
         self._uploads: list[Upload] | None = None
-        self.topic.choices = [("", _("Choose a topic"))] + [
-            (key, topic_label(key)) for key in topics()
-        ]
-        self.reply_language.choices = [
-            (code, LANGUAGE_NAMES.get(code, code)) for code in languages()
-        ]
 
     def validate_order_id(self, field: Field) -> None:
         if not field.data:

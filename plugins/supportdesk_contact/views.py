@@ -36,7 +36,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, ngettext
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -48,6 +47,7 @@ from supportdesk.attachments import Upload, check
 from supportdesk.extensions import csrf, db
 from supportdesk.forms import show_errors
 from supportdesk.i18n import LANGUAGE_NAMES
+from supportdesk.i18n import gettext as _
 from supportdesk.models import Ticket
 from supportdesk.permissions import may, require
 from supportdesk.rate_limits import retry_minutes
@@ -255,7 +255,8 @@ def add_to_case(
 
 
 def delivered(form: ContactForm) -> None:
-    held.drop(form.held.data, owner_id=current_user.id)
+    if form.held.data:  # nothing held: the seller, expired by the commit, is not read again
+        held.drop(form.held.data, owner_id=current_user.id)
     g.contact_counted = True
 
 

@@ -18,13 +18,13 @@ made, so that page can still read (the signed-in user, the language) instead of 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, got_request_exception
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Insert, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
@@ -125,22 +125,37 @@ class CommitTimeCounts:
     ):
         self.model, self.keys, self.count, self.after_write = model, keys, count, after_write
         self.key = f"supportdesk.commit_time_counts.{model.__tablename__}"
+        self._upserts: dict[str, Insert] = {}
         CommitTimeCounts._kinds[self.key] = self
 
     def write(self, session: Session, changes: list[tuple[tuple, int]]) -> None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = insert(self.model)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(self.keys),
-            set_={self.count: getattr(self.model, self.count) + statement.excluded[self.count]},
-        )
+        # A plain table statement does not flush the session as an ORM one would: the rows the
+        # counters refer to (a queue made in this transaction) are written first.
+        session.flush()
         rows = [{**dict(zip(self.keys, key, strict=True)), self.count: d} for key, d in changes]
-        session.execute(statement, rows)
+        session.execute(self._upsert(session.get_bind().dialect.name), rows)
         if self.after_write:
             self.after_write()
 
+    def _upsert(self, dialect: str) -> Insert:
+        """The batched upsert for ``dialect``, built once: it runs at every commit."""
+        if (statement := self._upserts.get(dialect)) is None:
+            table = self.model.__table__
+            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+            statement = self._upserts[dialect] = statement.on_conflict_do_update(
+                index_elements=list(self.keys),
+                set_={self.count: table.c[self.count] + statement.excluded[self.count]},
+            )
+        return statement
+
     def add(self, key: Any, delta: int) -> None:
-        db.session.info.setdefault(self.key, Counter())[key] += delta
+        self.add_all([key], delta)
+
+    def add_all(self, keys: Iterable[Any], delta: int) -> None:
+        """Add ``delta`` to each of ``keys`` (a document's words: the session is read once)."""
+        pending = db.session.info.setdefault(self.key, Counter())
+        for key in keys:
+            pending[key] += delta
 
     def forget(self, drop: Callable[[Any], bool]) -> None:
         """Drop the pending changes whose key ``drop`` says yes to (their rows are deleted)."""

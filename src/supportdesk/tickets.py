@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,6 +20,8 @@ from . import attachments as files
 from . import case_state, search
 from .database import write_transaction
 from .extensions import db
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .models import (
     Attachment,
     Event,
@@ -102,8 +102,22 @@ def _clean_text(subject: str | None, body: str | None) -> tuple[str, str]:
     return subject, body
 
 
+#: The audit row is written as a plain insert: nothing reads it back as an object, and the
+#: unit of work costs several times the statement.
+_INSERT_EVENT = sa.insert(Event.__table__)
+
+
 def _event(ticket: Ticket, actor: User | None, kind: str, **data: Any) -> None:
-    db.session.add(Event(ticket=ticket, actor_id=actor.id if actor else None, kind=kind, data=data))
+    """Record an audit event of ``ticket`` (a case already written) in this transaction."""
+    db.session.execute(
+        _INSERT_EVENT,
+        {
+            "ticket_id": ticket.id,
+            "actor_id": actor.id if actor else None,
+            "kind": kind,
+            "data": data,
+        },
+    )
 
 
 def _add_message(
@@ -144,12 +158,14 @@ def _add_message(
     return message
 
 
-def case_document(ticket: Ticket) -> search.Document:
+def case_document(ticket: Ticket, bodies: Sequence[str] | None = None) -> search.Document:
     """A case as the search index sees it: reference, order id, subject, every message (notes
-    included: case search is for staff only)."""
-    bodies = db.session.scalars(
-        sa.select(Message.body).where(Message.ticket_id == ticket.id).order_by(Message.id)
-    )
+    included: case search is for staff only). ``bodies`` are its messages' bodies, oldest
+    first, when the caller has them (a case just opened): otherwise they are read."""
+    if bodies is None:
+        bodies = db.session.scalars(
+            sa.select(Message.body).where(Message.ticket_id == ticket.id).order_by(Message.id)
+        )
     return search.Document(
         source=CASE_SOURCE,
         key=str(ticket.id),
@@ -172,8 +188,16 @@ def index_case(ticket: Ticket) -> None:
     search.index(case_document(ticket))
 
 
+# Built once: every case filed runs them.
+_QUEUE_BY_KEY = sa.select(Queue).where(Queue.key == sa.bindparam("key"))
+_CASE_BY_KEY = sa.select(Ticket).where(
+    Ticket.seller_id == sa.bindparam("seller_id"),
+    Ticket.idempotency_key == sa.bindparam("idempotency_key"),
+)
+
+
 def _queue_for(ttype: TicketType) -> Queue:
-    queue = db.session.scalar(sa.select(Queue).where(Queue.key == ttype.queue))
+    queue = db.session.scalar(_QUEUE_BY_KEY, {"key": ttype.queue})
     if queue is None:
         queue = Queue(key=ttype.queue, name=ttype.queue.replace("_", " ").capitalize())
         db.session.add(queue)
@@ -181,13 +205,12 @@ def _queue_for(ttype: TicketType) -> Queue:
     return queue
 
 
-def _existing(seller: User, idempotency_key: str | None) -> Ticket | None:
+def existing_case(seller: User, idempotency_key: str | None) -> Ticket | None:
+    """The case ``seller`` already opened with ``idempotency_key``, if any."""
     if not idempotency_key:
         return None
     return db.session.scalar(
-        sa.select(Ticket).where(
-            Ticket.seller_id == seller.id, Ticket.idempotency_key == idempotency_key
-        )
+        _CASE_BY_KEY, {"seller_id": seller.id, "idempotency_key": idempotency_key}
     )
 
 
@@ -215,7 +238,7 @@ def open_ticket(
     cleaned = ttype.clean_fields(fields)
     if priority not in set(Priority):
         raise FieldErrors({"priority": _("Unknown priority.")})
-    if (found := _existing(seller, idempotency_key)) is not None:
+    if (found := existing_case(seller, idempotency_key)) is not None:
         return found
     written: list[str] = []
     try:
@@ -241,15 +264,16 @@ def open_ticket(
             )
             case_state.start_clock(ticket, now)
             _apply_decisions(ticket)
-            db.session.flush()
             case_state.bump_count(ticket.queue_id, Status.NEW, +1)
             _event(ticket, actor, "opened", type=ttype.key, via=via)
-            index_case(ticket)
             enqueue("ticket_opened", ticket=ticket, recipient=seller, message_id=message.id)
+            # Indexed last, its one message given: the index's flush writes the event, the
+            # outbox row and the document (and the decisions, if any) in one pass.
+            search.index(case_document(ticket, [body]), new=True)
     except IntegrityError:
         files.discard(written)
         db.session.rollback()
-        if (found := _existing(seller, idempotency_key)) is not None:
+        if (found := existing_case(seller, idempotency_key)) is not None:
             return found  # the same form, submitted twice at once: the other request won
         raise
     except BaseException:
@@ -264,10 +288,14 @@ def _apply_decisions(ticket: Ticket) -> None:
     relay = plugin_host().hook
     db.session.flush()
     signals = [score for scores in relay.score_ticket(ticket=ticket) for score in scores or ()]
-    ticket.risk_score = sum(s.points for s in signals)
-    ticket.risk_reasons = [
-        {"points": s.points, "reason": str(s.reason), **s.details} for s in signals
-    ]
+    score = sum(s.points for s in signals)
+    reasons = [{"points": s.points, "reason": str(s.reason), **s.details} for s in signals]
+    # Set only when they differ from what was just written: a case left as it was needs no
+    # further pass of the unit of work.
+    if score != ticket.risk_score:
+        ticket.risk_score = score
+    if reasons != ticket.risk_reasons:
+        ticket.risk_reasons = reasons
     assignee = relay.assign_ticket(ticket=ticket)
     if assignee is not None:
         ticket.assignee_id = assignee.id

@@ -82,8 +82,12 @@ def _surface_terms(document: Document) -> set[str]:
     return set(words(text))
 
 
-def index(document: Document) -> None:
-    """Add or replace a document, inside the caller's transaction."""
+_INSERT_DOCUMENT = sa.insert(SearchDocument.__table__)
+
+
+def index(document: Document, *, new: bool = False) -> None:
+    """Add or replace a document, inside the caller's transaction. ``new`` says the index
+    cannot hold it yet (a case just opened): it is added without looking for it first."""
     store = backend()
     prepare = store.stored_text
     values = {
@@ -97,14 +101,13 @@ def index(document: Document) -> None:
         "terms": " ".join(sorted(_surface_terms(document))),
         "updated_at": utcnow(),
     }
-    existing = _find(document.source, document.key, document.locale)
+    existing = None if new else _find(document.source, document.key, document.locale)
     old_terms = set(existing.terms.split()) if existing is not None else set()
-    if existing is None:
-        db.session.add(
-            SearchDocument(
-                source=document.source, doc_key=document.key, locale=document.locale, **values
-            )
-        )
+    row = {"source": document.source, "doc_key": document.key, "locale": document.locale}
+    if new:  # a plain insert: the session never needs the row as an object
+        db.session.execute(_INSERT_DOCUMENT, {**row, **values})
+    elif existing is None:
+        db.session.add(SearchDocument(**row, **values))
     else:
         for name, value in values.items():
             setattr(existing, name, value)

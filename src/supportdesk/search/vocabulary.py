@@ -173,10 +173,8 @@ _counts = CommitTimeCounts(SearchTerm, ("source", "locale", "term"), "doc_count"
 
 def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
     """Keep each word's document count as a document's words change (written at commit)."""
-    for term in new - old:
-        _counts.add((source, locale, term), +1)
-    for term in old - new:
-        _counts.add((source, locale, term), -1)
+    _counts.add_all([(source, locale, term) for term in new - old], +1)
+    _counts.add_all([(source, locale, term) for term in old - new], -1)
 
 
 def forget_counts(source: str) -> None:
