@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import aliased, defer, joinedload
 
 from . import search
 from .extensions import db
@@ -56,8 +56,15 @@ def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
                 .limit(limit)
             )
         )
+    # The order's cases by a subquery of their ids: with the order id tested on the cases
+    # themselves, SQLite walks every case newest first whenever its statistics call order ids
+    # unselective (a desk where most cases carry none): 40 ms at 100,000 cases, for every
+    # search of a word. Read through the index, 0.1 ms.
+    with_order = aliased(Ticket)
     by_order = db.session.scalars(
-        visible.where(Ticket.order_id == text).order_by(Ticket.id.desc()).limit(limit)
+        visible.where(Ticket.id.in_(sa.select(with_order.id).where(with_order.order_id == text)))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
     ).all()
     if by_order:
         return list(by_order)
