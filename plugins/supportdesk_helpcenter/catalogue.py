@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from supportdesk.extensions import db
+from supportdesk.i18n import lazy_gettext as _l
 
 from .models import LOCALES, Article
 
@@ -72,6 +72,30 @@ def category_counts(locale: str) -> list[tuple[str, str, int]]:
     ).all()
     named = [(key, category_label(key), count) for key, count in rows]
     return sorted(named, key=lambda row: row[1].casefold())
+
+
+def _category_keys() -> sa.Select:
+    """The category keys of one language's published articles (``locale``), in key order:
+    each is one seek in the listing index past the one before, where a count would read
+    every article's row."""
+    listed = (Article.locale == sa.bindparam("locale"), Article.published.is_(True))
+    first = sa.select(sa.func.min(Article.category).label("key")).where(
+        *listed, Article.category > ""
+    )
+    keys = first.cte("category_keys", recursive=True)
+    after = sa.select(sa.func.min(Article.category)).where(*listed, Article.category > keys.c.key)
+    keys = keys.union_all(sa.select(after.scalar_subquery()).where(keys.c.key.is_not(None)))
+    return sa.select(keys.c.key).where(keys.c.key.is_not(None))
+
+
+_CATEGORY_KEYS = _category_keys()  # built once: building it costs more than running it
+
+
+def categories(locale: str) -> list[tuple[str, str]]:
+    """``(key, name)`` for every category of ``locale``, by name: ``category_counts`` without
+    the counts (what the search box offers)."""
+    keys = db.session.scalars(_CATEGORY_KEYS, {"locale": locale})
+    return sorted(((key, category_label(key)) for key in keys), key=lambda row: row[1].casefold())
 
 
 def popular(locale: str, limit: int = 5) -> list[Article]:

@@ -7,10 +7,10 @@ import math
 import re
 import time
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import accumulate, compress, islice
-from operator import sub
+from itertools import compress, islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,11 +92,12 @@ def _tokens(text: str) -> tuple[list[str], int]:
 
 def _marked(tokens: list[str], first: int, flags: list[bool]) -> Markup:
     """The tokens escaped, with the flagged words (``flags[i]`` is ``tokens[first + 2 * i]``)
-    in <mark>; the text between two marks is escaped in one piece."""
+    in <mark>; the text between two marks is escaped in one piece, and a word needs none
+    (``\\w`` matches none of ``&<>"'``)."""
     pieces, done = [], 0
     for i in compress(range(len(flags)), flags):
         at = first + 2 * i
-        pieces += [escape("".join(tokens[done:at])), "<mark>", escape(tokens[at]), "</mark>"]
+        pieces += [escape("".join(tokens[done:at])), "<mark>", tokens[at], "</mark>"]
         done = at + 1
     pieces.append(escape("".join(tokens[done:])))
     return Markup("".join(pieces))  # noqa: S704 (every piece of text was escaped above)  # nosec B704
@@ -118,9 +119,11 @@ def snippet(passage: search.Passage, words: _Words) -> Markup:
     if not flags:
         return Markup("")
     size = min(SNIPPET_WORDS, len(flags))
-    ahead = list(accumulate(flags, initial=0))  # ahead[i]: query words among the first i
-    in_window = list(map(sub, ahead[size:], ahead[: len(ahead) - size]))
-    start = in_window.index(max(in_window))  # the earliest of the best windows
+    # The earliest of the best windows starts with the text or just where a query word comes
+    # into it: only those starts are counted.
+    at = list(compress(range(len(flags)), flags))
+    starts = [0, *(i - size + 1 for i in at if i >= size)]
+    start = max(starts, key=lambda s: bisect_left(at, s + size) - bisect_left(at, s))
     shown = list(islice(_WORD.finditer(text), start, start + size + 1))  # and the next word
     if len(shown) < size:  # the analysed words did not line up with the text's
         return snippet(search.Passage(text), words)
@@ -128,11 +131,8 @@ def snippet(passage: search.Passage, words: _Words) -> Markup:
     more = len(shown) > size
     # Up to the end of the text, or with the punctuation that closes the last word shown.
     finish = _UNTIL_SPACE.match(text, shown[size - 1].end()).end() if more else len(text)
-    return Markup("%s%s%s") % (
-        "… " if start else "",
-        highlight(text[begin:finish], words),
-        " …" if more else "",
-    )
+    marked = highlight(text[begin:finish], words)
+    return Markup(f"{'… ' if start else ''}{marked}{' …' if more else ''}")  # noqa: S704 (escaped, and ellipses)  # nosec B704
 
 
 def article_url(slug: str, locale: str) -> str:
@@ -146,16 +146,19 @@ def _article_urls(locale: str) -> Callable[[str], str]:
     return lambda slug: pattern.replace(_ANY_SLUG, slug, 1)
 
 
+#: What a result shows of its article (built once: building it costs more than running it).
+_SHOWN = sa.select(Article.slug, Article.title, Article.category).where(
+    Article.slug.in_(sa.bindparam("slugs", expanding=True)),
+    Article.locale == sa.bindparam("locale"),
+)
+
+
 def _hits(results: search.Results, locale: str) -> list[Hit]:
     if not results.keys:
         return []
     rows = {
         row.slug: row
-        for row in db.session.execute(
-            sa.select(Article.slug, Article.title, Article.category).where(
-                Article.slug.in_(results.keys), Article.locale == locale
-            )
-        )
+        for row in db.session.execute(_SHOWN, {"slugs": results.keys, "locale": locale})
     }
     passages = search.passages(SOURCE, list(rows), locale)
     if missing := [slug for slug in rows if slug not in passages]:
@@ -207,6 +210,11 @@ def expansion(locale: str) -> dict[str, Any]:
     }
 
 
+#: A search written for the analytics: a plain insert, as the session's unit of work would cost
+#: more than the row.
+_LOGGED = sa.insert(HelpSearch.__table__)
+
+
 def search_help(
     query: str,
     locale: str,
@@ -234,16 +242,17 @@ def search_help(
     search_id = None
     if log and results.words:
         text = " ".join(query.split())[:300]
-        logged = HelpSearch(
-            query=text,
-            normalised=" ".join(results.words)[:300],
-            locale=locale,
-            results=results.total,
-            seller_id=seller_id,
+        logged = db.session.execute(
+            _LOGGED,
+            {
+                "query": text,
+                "normalised": " ".join(results.words)[:300],
+                "locale": locale,
+                "results": results.total,
+                "seller_id": seller_id,
+            },
         )
-        db.session.add(logged)
-        db.session.flush()
-        search_id = logged.id  # read before the commit expires it
+        search_id = logged.inserted_primary_key[0]
         db.session.commit()
     return HelpResults(
         hits=hits,

@@ -23,12 +23,12 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from supportdesk.accounts import current_user
+from supportdesk.i18n import gettext as _
 from supportdesk.permissions import may
 
 from . import articles, catalogue, learning, searching
@@ -77,7 +77,7 @@ def helpers() -> dict[str, Any]:
 def search_form(locale: str, category: str = "") -> SearchForm:
     form = SearchForm(request.args)
     form.category.choices = [SelectChoice("", _("All categories"))] + [
-        SelectChoice(key, name) for key, name, _count in catalogue.category_counts(locale)
+        SelectChoice(key, name) for key, name in catalogue.categories(locale)
     ]
     form.category.data = category
     form.lang.data = locale

@@ -244,10 +244,9 @@ class SqliteBackend:
         return _read(statement, (expression, limit))[0][0]
 
     def _rows(self, rowids: dict[int, None]) -> list[ranking.Candidate]:
-        """The candidates' stored text (lengths in characters, measured by SQLite)."""
+        """The candidates' stored text."""
         return _read(
-            "SELECT id, doc_key, title, tags, questions, body,"
-            " length(title), length(tags), length(questions), length(body)"
+            "SELECT id, doc_key, title, tags, questions, body"
             " FROM search_documents WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(list(rowids)),),
         )

@@ -117,18 +117,20 @@ def _postgres_candidates(source: str, locale: str, word: str) -> dict[str, int]:
     return dict(rows)
 
 
+#: Which of some words (``terms``) the index holds (built once: building it costs more than
+#: running it).
+_KNOWN = sa.select(SearchTerm.term).where(
+    SearchTerm.source == sa.bindparam("source"),
+    SearchTerm.locale == sa.bindparam("locale"),
+    SearchTerm.term.in_(sa.bindparam("terms", expanding=True)),
+    SearchTerm.doc_count > 0,
+)
+
+
 def known(source: str, locale: str, terms: list[str]) -> set[str]:
     if not terms:
         return set()
-    rows = db.session.scalars(
-        sa.select(SearchTerm.term).where(
-            SearchTerm.source == source,
-            SearchTerm.locale == locale,
-            SearchTerm.term.in_(terms),
-            SearchTerm.doc_count > 0,
-        )
-    )
-    return set(rows)
+    return set(db.session.scalars(_KNOWN, {"source": source, "locale": locale, "terms": terms}))
 
 
 def closest(source: str, locale: str, word: str) -> str | None:
