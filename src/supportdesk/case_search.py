@@ -79,5 +79,14 @@ def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
     keys = matches.subquery()
     # The key is cast, not the case's id: the join then reads cases by their primary key, where
     # casting the id read every visible case for each match (minutes at 100,000 cases).
-    query = visible.join(keys, Ticket.id == sa.cast(keys.c.doc_key, sa.Integer))
-    return list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit)))
+    # The newest matches are chosen by their ids alone, then only those cases read whole: sorted
+    # with their columns (and their people's), thousands of matches cost three times as much.
+    newest = (
+        visible.with_only_columns(Ticket.id)
+        .join(keys, Ticket.id == sa.cast(keys.c.doc_key, sa.Integer))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+        .correlate(None)
+    )
+    query = visible.where(Ticket.id.in_(newest.scalar_subquery()))
+    return list(db.session.scalars(query.order_by(Ticket.id.desc())))
