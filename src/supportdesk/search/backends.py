@@ -1,9 +1,10 @@
 """The two full-text backends behind the search service, with one interface.
 
 Both rank at most ``CANDIDATE_CAP`` candidates, so a query made of common words costs the same
-on 100,000 documents as on 1,000. Candidates are gathered best tiers first: every word (in the
-title or tags first, on SQLite), then, only when those do not fill the page asked for, some
-word. When a query matches fewer documents than the cap, every match is ranked.
+on 100,000 documents as on 1,000. Candidates are gathered best tiers first: every word, then,
+only when those do not fill the page asked for, some word; in each tier the documents holding
+the words in their title come first (on SQLite, in their title, tags or questions), from an
+index of their own. When a query matches fewer documents than the cap, every match is ranked.
 
 Ranking puts documents holding every word first, then by relevance: BM25F over title (10),
 tags (5), questions (6) and body (1) on SQLite (:mod:`.ranking`); ``ts_rank_cd`` with A/B/C weights on
@@ -22,8 +23,8 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import SearchDocument
-from . import ranking
-from .analysis import analyse, stem
+from . import postgres_statement, ranking
+from .analysis import STOPWORDS, analyse, stem
 from .lexicon import Concept
 from .ranking import ALL_WORDS_BONUS, corpus_stats
 
@@ -263,16 +264,21 @@ SYNONYM_RANK_WEIGHT = 0.5
 
 
 class PostgresBackend:
-    """PostgreSQL text search: ``french``/``english`` stemming on ``unaccent``ed text, a GIN
-    index, ``websearch_to_tsquery``; at most ``CANDIDATE_CAP`` matches are ranked.
+    """PostgreSQL text search: ``french``/``english`` stemming on ``unaccent``ed text, GIN
+    indexes over every field and over the titles, ``websearch_to_tsquery``; at most
+    ``CANDIDATE_CAP`` matches are ranked, found and scored in one statement
+    (:mod:`.postgres_statement`).
 
     The scope tokens (source, language, facet) are part of the ``tsvector`` too, so the GIN
     index finds the matches of one source and language by itself, never by reading rows."""
 
     name = "postgresql"
-    # ts_rank reads each candidate's whole tsvector once per concept: fewer candidates.
+    # ts_rank reads each candidate's whole tsvector: fewer candidates.
     CANDIDATE_CAP = 100
+    TITLE_CAP = 50  # of the candidates of a tier, at most this many found by their title
     COUNT_CAP = 300  # counting reads the matches: past this the page says "300+"
+    # Its posting list is read in well under a millisecond, where a common word's takes a few.
+    RARE_WORD_DOCUMENTS = 2_000
 
     def stored_text(self, text: str, locale: str) -> str:
         return text  # PostgreSQL folds and stems it in the generated tsvector column
@@ -293,9 +299,12 @@ class PostgresBackend:
     def _config(self, locale: str | None) -> sa.ColumnElement:
         return sa.func.supportdesk_tsconfig(sa.literal(locale) if locale else SearchDocument.locale)
 
-    def _scope(self, source: str, locale: str | None, facet: str | None) -> sa.ColumnElement:
+    def _scope_tokens(self, source: str, locale: str | None, facet: str | None) -> str:
         tokens = [scope_token(source, locale)] + ([facet_token(source, facet)] if facet else [])
-        return sa.func.to_tsquery("simple", " & ".join(tokens))  # letters and digits only
+        return " & ".join(tokens)  # letters and digits only: tsquery text as it is
+
+    def _scope(self, source: str, locale: str | None, facet: str | None) -> sa.ColumnElement:
+        return sa.func.to_tsquery("simple", self._scope_tokens(source, locale, facet))
 
     def _tsquery(
         self, terms: list[str], every: bool, prefix_last: bool, config: sa.ColumnElement
@@ -341,54 +350,41 @@ class PostgresBackend:
         scope = self._scope(source, locale, None)
         return sa.select(SearchDocument.doc_key).where(tsv.op("@@")(wanted.op("&&")(scope)))
 
-    def _fill(self, chosen: dict[int, None], matches: list[int]) -> None:
-        for rowid in matches:
-            if len(chosen) >= self.CANDIDATE_CAP:
-                break
-            chosen.setdefault(rowid)
-
     def _concepts_tsquery(
         self,
         concepts: list[Concept],
         every: bool,
         prefix_last: bool,
-        config: sa.ColumnElement,
-        weights: tuple[float, ...] = (1.0,),
-    ) -> sa.ColumnElement | None:
-        """The concepts whose alternatives have one of ``weights`` (typed words: 1.0), joined
-        with AND (the required ones, when ``every``) or OR. A phrase is its words in a row; the
-        words are folded ``\\w+`` runs, so they cannot carry tsquery syntax."""
+        weights: tuple[float, ...] | None = (1.0,),
+    ) -> str | None:
+        """The concepts' alternatives that have one of ``weights`` (typed words: 1.0; None:
+        all), joined with AND (the required concepts, when ``every``: None when one has no
+        such alternative) or OR, as tsquery text. A phrase is its words in a row; the words
+        are folded ``\\w+`` runs, so they cannot carry tsquery syntax."""
         last = max(i for i, c in enumerate(concepts) if c.typed)
         parts = []
         for i, concept in enumerate(concepts):
             if every and not concept.required:
                 continue
-            found = [words for words, w in concept.alternatives if w in weights or every]
+            found = [words for words, w in concept.alternatives if weights is None or w in weights]
+            if every and not found:
+                return None
             if prefix_last and i == last and found:
                 found[0] = f"{found[0]}:*"
             if found:
                 parts.append("(" + " | ".join(w.replace(" ", " <-> ") for w in found) + ")")
-        if not parts:
-            return None
-        text = (" & " if every else " | ").join(parts)
-        return sa.func.to_tsquery(config, sa.func.supportdesk_unaccent(text))
+        return (" & " if every else " | ").join(parts) if parts else None
 
-    def _score(
-        self,
-        concepts: list[Concept],
-        locale: str | None,
-        source: str,
-        prefix_last: bool,
-        config: sa.ColumnElement,
-    ) -> sa.ColumnElement:
+    def _ranks(
+        self, concepts: list[Concept], locale: str | None, source: str, prefix_last: bool
+    ) -> list[tuple[str, float]]:
         """Each concept's ``ts_rank`` (title, then tags and questions, then body; lengths
         normalised by their logarithm) weighed by its rarest word's idf, as BM25 would: a
         common word of a long question says little. Alternatives meaning the same as the
         typed word count ``SYNONYM_RANK_WEIGHT``."""
-        tsv = sa.literal_column("search_documents.tsv")
         stats = corpus_stats(source, locale)
         last = max(i for i, c in enumerate(concepts) if c.typed)
-        score: sa.ColumnElement = sa.literal(0.0)
+        ranks = []
         for i, concept in enumerate(concepts):
             for wanted_typed in (True, False):
                 found = [
@@ -407,10 +403,46 @@ class PostgresBackend:
                 if prefix_last and i == last and wanted_typed:
                     found[0] = f"{found[0]}:*"
                 text = " | ".join(w.replace(" ", " <-> ") for w in found)
-                query = sa.func.to_tsquery(config, sa.func.supportdesk_unaccent(text))
-                factor = idf * (1.0 if wanted_typed else SYNONYM_RANK_WEIGHT)
-                score = score + factor * sa.func.ts_rank(tsv, query, 1)
-        return score
+                ranks.append((text, idf * (1.0 if wanted_typed else SYNONYM_RANK_WEIGHT)))
+        return ranks
+
+    def _rare_typed(
+        self, concepts: list[Concept], source: str, locale: str | None, prefix_last: bool
+    ) -> str | None:
+        """The typed words held by at most ``RARE_WORD_DOCUMENTS`` documents, joined with OR
+        (a phrase when each of its words is): None when there are none, or only those."""
+        stats = corpus_stats(source, locale)
+        last = max(i for i, c in enumerate(concepts) if c.typed)
+        rare, common = [], False
+        for i, concept in enumerate(concepts):
+            for words, weight in concept.alternatives:
+                if weight != 1.0:
+                    continue
+                stems = stem(words.split(), locale) if locale else words.split()
+                held = max(stats.frequencies.get(s, 0) for s in stems)
+                if (prefix_last and i == last) or held > self.RARE_WORD_DOCUMENTS:
+                    common = True  # a word being typed may begin many others
+                else:
+                    rare.append(words.replace(" ", " <-> "))
+        return " | ".join(rare) if rare and common else None
+
+    def _typed_at_least(
+        self, concepts: list[Concept], source: str, locale: str | None, prefix_last: bool
+    ) -> int:
+        """How many documents of the source and language hold some typed word, at least: the
+        most any one word is held by, from the corpus statistics (a word being typed, a
+        phrase or a stop word, which the index drops, gives no bound)."""
+        stats = corpus_stats(source, locale)
+        stop = STOPWORDS.get(locale or "", set())
+        last = max(i for i, c in enumerate(concepts) if c.typed)
+        held = [
+            stats.frequencies.get(stem([words], locale)[0] if locale else words, 0)
+            for i, concept in enumerate(concepts)
+            if not (prefix_last and i == last)
+            for words, weight in concept.alternatives
+            if weight == 1.0 and " " not in words and words not in stop
+        ]
+        return max(held, default=0)
 
     def search(
         self,
@@ -425,52 +457,42 @@ class PostgresBackend:
         feedback: bool = False,
         all_words_first: bool = True,
     ) -> Ranked:
-        config = self._config(locale)
-        tsv = sa.literal_column("search_documents.tsv")
-        scope = self._scope(source, locale, facet)
-        every = self._concepts_tsquery(concepts, True, prefix_last, config)
-        typed = self._concepts_tsquery(concepts, False, prefix_last, config)
+        every = self._concepts_tsquery(concepts, True, prefix_last, None)
+        every_typed = self._concepts_tsquery(concepts, True, prefix_last)
+        typed = self._concepts_tsquery(concepts, False, prefix_last)
         synonyms = {w for c in concepts for _, w in c.alternatives if w != 1.0}
         related = (
-            self._concepts_tsquery(concepts, False, False, config, tuple(synonyms))
-            if synonyms
-            else None
+            self._concepts_tsquery(concepts, False, False, tuple(synonyms)) if synonyms else None
         )
         if typed is None and related is None:
             return Ranked([], [], 0)
-        # Matches are found by id first, then only the candidates are scored: no row past the
-        # candidates is ranked. Tiers: every word, then some typed word (which gives the count),
-        # then the words meaning the same, only while there is room: the index reads every
-        # posting list of a query at once, and a lexicon gives many common words.
-        chosen: dict[int, None] = {}
-        if every is not None:
-            chosen = dict.fromkeys(self._ids(every, scope, self.CANDIDATE_CAP))
-        # As on SQLite: documents with only some words are needed when the others do not
-        # fill the page.
-        partial = len(concepts) > 1 and len(chosen) < offset + limit
-        total = len(chosen)
-        if typed is not None and (
-            partial or every is None or total >= self.CANDIDATE_CAP or len(concepts) > 1
-        ):
-            matches = self._ids(typed, scope, self.COUNT_CAP + 1)
-            total = max(total, len(matches))
-            if partial or every is None:
-                self._fill(chosen, matches)
-        if related is not None and len(chosen) < self.CANDIDATE_CAP and (partial or every is None):
-            extra = self._ids(related, scope, self.CANDIDATE_CAP)
-            self._fill(chosen, extra)
-            total = max(total, len(chosen))
-        if not chosen:
+        # Past COUNT_CAP the page says "300+": when the statistics show that many pages hold
+        # a typed word, they need no counting (a facet's pages are not in the statistics).
+        known = 0 if facet else self._typed_at_least(concepts, source, locale, prefix_last)
+        plan = postgres_statement.Plan(
+            locale=locale,
+            scope=self._scope_tokens(source, locale, facet),
+            every=every,
+            every_typed=every_typed if every_typed != every else None,
+            typed=typed,
+            rare_typed=self._rare_typed(concepts, source, locale, prefix_last),
+            related=related,
+            # As on SQLite: documents with only some words are needed when the others do not
+            # fill the page.
+            fill_below=offset + limit if len(concepts) > 1 or every is None else None,
+            count_typed=known <= self.COUNT_CAP,
+            ranks=self._ranks(concepts, locale, source, prefix_last),
+            bonus=ALL_WORDS_BONUS if all_words_first else None,
+            title_limit=self.TITLE_CAP,
+            candidate_limit=self.CANDIDATE_CAP,
+            count_limit=self.COUNT_CAP + 1,
+        )
+        page = postgres_statement.run(plan, limit, offset)
+        if not page.candidates:
             return Ranked([], [], 0)
-        score = self._score(concepts, locale, source, prefix_last, config)
-        if every is not None and all_words_first:
-            score = score + sa.case((tsv.op("@@")(every), ALL_WORDS_BONUS), else_=0.0)
-        rows = db.session.execute(
-            sa.select(SearchDocument.doc_key, score).where(SearchDocument.id.in_(list(chosen)))
-        ).all()
-        ranked = sorted(rows, key=lambda found: (-found[1], found[0]))
-        page = ranked[offset : offset + limit]
-        return Ranked([key for key, _ in page], [-float(score) for _, score in page], total)
+        known = self.COUNT_CAP + 1 if known > self.COUNT_CAP else 0
+        total = max(page.candidates, page.typed, known)
+        return Ranked(page.keys, [-score for score in page.scores], total)
 
 
 def _read(statement: str, parameters: tuple) -> list[tuple]:

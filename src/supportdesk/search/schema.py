@@ -2,8 +2,8 @@
 
 SQLite: an FTS5 table over the documents and a smaller one over their titles, tags and questions (external
 content, kept in step by triggers), with the ``unicode61`` tokenizer folding accents.
-PostgreSQL: a stored ``tsvector`` column with field weights and a GIN index. ``install`` is
-idempotent; migrations and test databases both call it.
+PostgreSQL: a stored ``tsvector`` column with field weights and a GIN index, and a smaller one
+over the titles. ``install`` is idempotent; migrations and test databases both call it.
 """
 
 from __future__ import annotations
@@ -81,15 +81,31 @@ POSTGRES_DDL = [
     "CREATE INDEX IF NOT EXISTS ix_search_documents_tsv ON search_documents USING gin (tsv)"
     " WITH (fastupdate = off)",
     "ALTER INDEX ix_search_documents_tsv SET (fastupdate = off)",  # for an index made before
+    # The titles alone, with the scope tokens: a page whose title holds a word of the query is
+    # found among thousands whose body holds it, from posting lists a fraction as long.
+    """ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS title_tsv tsvector
+        GENERATED ALWAYS AS (
+            setweight(to_tsvector(supportdesk_tsconfig(locale), supportdesk_unaccent(coalesce(title, ''))), 'A') ||
+            setweight(to_tsvector('pg_catalog.simple', coalesce(scope, '')), 'D')
+        ) STORED""",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_title_tsv ON search_documents"
+    " USING gin (title_tsv) WITH (fastupdate = off)",
     # GiST, not GIN: it answers "the nearest words to this one" (ORDER BY <->) from the index.
     "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms USING gist (term gist_trgm_ops)",
 ]
 
 #: Names the ORM does not describe; migration checks leave them alone.
 UNMODELLED_TABLE_PREFIX = "search_fts"
-UNMODELLED_COLUMNS = {("search_documents", "tsv")}
-UNMODELLED_INDEXES = {"ix_search_documents_tsv", "ix_search_terms_trgm"}
+UNMODELLED_COLUMNS = {("search_documents", "tsv"), ("search_documents", "title_tsv")}
+UNMODELLED_INDEXES = {
+    "ix_search_documents_tsv",
+    "ix_search_documents_title_tsv",
+    "ix_search_terms_trgm",
+}
 
+
+#: Revision 0006 added PostgreSQL's titles index: the statements naming this column.
+TITLES_COLUMN = "title_tsv"
 
 # Revision 0005 added the questions field; the revisions before it build the shape they knew.
 _WITHOUT_QUESTIONS = [
@@ -108,12 +124,13 @@ def _without_questions(statement: str) -> str:
     return statement
 
 
-def install(connection: Connection, *, questions: bool = True) -> None:
-    """Create what is missing. ``questions=False`` builds the shape before revision 0005 (for
-    the migrations that came before it)."""
+def install(connection: Connection, *, questions: bool = True, titles: bool = True) -> None:
+    """Create what is missing. ``questions=False`` builds the shape before revision 0005 and
+    ``titles=False`` the shape before revision 0006 (for the migrations that came before)."""
     statements = SQLITE_DDL if connection.dialect.name == "sqlite" else POSTGRES_DDL
     for statement in statements:
-        connection.exec_driver_sql(statement if questions else _without_questions(statement))
+        if titles or TITLES_COLUMN not in statement:
+            connection.exec_driver_sql(statement if questions else _without_questions(statement))
 
 
 def is_modelled(name: str | None, type_: str, parent: str | None = None) -> bool:

@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("doc_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("source", "locale", "term"),
     )
-    schema.install(op.get_bind(), questions=False)
+    schema.install(op.get_bind(), questions=False, titles=False)
 
 
 def downgrade() -> None:

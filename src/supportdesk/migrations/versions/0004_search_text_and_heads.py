@@ -24,7 +24,7 @@ def upgrade() -> None:
     # made from the source's records meanwhile.
     op.add_column("search_documents", sa.Column("body_text", sa.Text(), nullable=True))
     bind = op.get_bind()
-    schema.install(bind, questions=False)
+    schema.install(bind, questions=False, titles=False)
     if bind.dialect.name == "sqlite":  # the titles and tags index, from the documents held
         op.execute("INSERT INTO search_fts_heads(search_fts_heads) VALUES ('rebuild')")
     else:  # the full-text index no longer keeps a pending list: merge the one it has

@@ -52,7 +52,7 @@ def upgrade() -> None:
         "search_documents",
         sa.Column("questions", sa.Text(), nullable=False, server_default=""),
     )
-    schema.install(bind)
+    schema.install(bind, titles=False)
     if bind.dialect.name == "sqlite":
         _rebuild_sqlite_full_text()
 
@@ -62,6 +62,6 @@ def downgrade() -> None:
     _drop_full_text(bind)
     # Not batch mode: on SQLite it would copy the table.
     op.execute("ALTER TABLE search_documents DROP COLUMN questions")
-    schema.install(bind, questions=False)
+    schema.install(bind, questions=False, titles=False)
     if bind.dialect.name == "sqlite":
         _rebuild_sqlite_full_text()
