@@ -3,7 +3,7 @@ always among those ranked
 
 Revision ID: 0006_search_titles
 Revises: 0005_search_questions
-Create Date: 2026-12-12
+Create Date: 2026-12-07
 """
 
 from __future__ import annotations
