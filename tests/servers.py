@@ -2,7 +2,8 @@
 of its own with its output in a log file, and the wait until a server answers.
 
 One implementation for the abuse-limit tests (several desks on one Redis), the reliability tests
-(a desk under load) and the HTTP benchmark (the desk beside a hello-world), so that the three
+(a desk under load) and the benchmarks (the desk beside the stack's floor and beside
+django-helpdesk, whose gunicorn runs from its own virtualenv: ``python=``), so that they all
 start, wait for and stop gunicorn the same way.
 """
 
