@@ -17,32 +17,20 @@ from .models import Article, HelpSearch
 FAILED_SELF_HELP_WINDOW = timedelta(hours=2)
 
 
-#: Built once: every case opened runs it.
-_ANY_UNMARKED = sa.select(
-    sa.exists().where(
-        HelpSearch.seller_id == sa.bindparam("seller_id"),
-        HelpSearch.created_at >= sa.bindparam("since"),
-        HelpSearch.followed_by_case.is_(False),
-    )
-)
-
-
 def mark_failed_self_help(ticket: Ticket) -> None:
     """After a case is opened: the seller's searches just before it did not answer them.
 
     Most cases follow no search: a read tells, and only a seller with searches to mark costs
     a write transaction (on SQLite, a second turn on the write lock for every case filed)."""
     since = ticket.created_at - FAILED_SELF_HELP_WINDOW
-    if not db.session.scalar(_ANY_UNMARKED, {"seller_id": ticket.seller_id, "since": since}):
-        return
     unmarked = (
         HelpSearch.seller_id == ticket.seller_id,
         HelpSearch.created_at >= since,
         HelpSearch.followed_by_case.is_(False),
     )
-    # Values in the statement, not parameters: the session's searches are updated from them.
-    with write_transaction() as session:
-        session.execute(sa.update(HelpSearch).where(*unmarked).values(followed_by_case=True))
+    if db.session.scalar(sa.select(sa.exists().where(*unmarked))):
+        with write_transaction() as session:
+            session.execute(sa.update(HelpSearch).where(*unmarked).values(followed_by_case=True))
 
 
 #: The periods the staff's page offers, in days.

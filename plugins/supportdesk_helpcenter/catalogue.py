@@ -70,8 +70,12 @@ def category_counts(locale: str) -> list[tuple[str, str, int]]:
         .where(Article.locale == locale, Article.published.is_(True), Article.category != "")
         .group_by(Article.category)
     ).all()
-    named = [(key, category_label(key), count) for key, count in rows]
-    return sorted(named, key=lambda row: row[1].casefold())
+    return _by_name([(key, category_label(key), count) for key, count in rows])
+
+
+def _by_name(rows: list[tuple]) -> list[tuple]:
+    """Rows whose second item is a category's name, in the reader's alphabetical order."""
+    return sorted(rows, key=lambda row: row[1].casefold())
 
 
 def _category_keys() -> sa.Select:
@@ -95,7 +99,7 @@ def categories(locale: str) -> list[tuple[str, str]]:
     """``(key, name)`` for every category of ``locale``, by name: ``category_counts`` without
     the counts (what the search box offers)."""
     keys = db.session.scalars(_CATEGORY_KEYS, {"locale": locale})
-    return sorted(((key, category_label(key)) for key in keys), key=lambda row: row[1].casefold())
+    return _by_name([(key, category_label(key)) for key in keys])
 
 
 def popular(locale: str, limit: int = 5) -> list[Article]:

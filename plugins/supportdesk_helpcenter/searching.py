@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from supportdesk import search
 from supportdesk.extensions import db
 from supportdesk.search.analysis import fold, stem
+from supportdesk.web import url_builder
 
 from . import lexicon
 from .articles import SOURCE
@@ -27,7 +28,6 @@ from .models import Article, HelpSearch
 from .rendering import plain_text
 
 SNIPPET_WORDS = 32
-_ANY_SLUG = "0-slug-0"  # stands for each slug of a page in its articles' address
 _TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _UNTIL_SPACE = re.compile(r"\S*")
@@ -140,10 +140,8 @@ def article_url(slug: str, locale: str) -> str:
 
 
 def _article_urls(locale: str) -> Callable[[str], str]:
-    """``article_url`` for the articles of a results page, building the address once: a slug
-    is lower-case letters, digits and hyphens, which stand in an address as they are."""
-    pattern = article_url(_ANY_SLUG, locale)
-    return lambda slug: pattern.replace(_ANY_SLUG, slug, 1)
+    """``article_url`` for the articles of a results page, the address built once."""
+    return url_builder("desk.helpcenter.article", "slug", lang=locale)
 
 
 #: What a result shows of its article (built once: building it costs more than running it).

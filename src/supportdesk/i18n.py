@@ -7,8 +7,7 @@ switch (kept in the session), the browser's ``Accept-Language``, the default.
 from __future__ import annotations
 
 import functools
-import weakref
-from collections.abc import Mapping
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,21 +85,26 @@ def install_template_gettext(app: Flask) -> None:
 
 
 def request_translations() -> Any:
-    """Flask-Babel's translations for the current locale, kept beside its locale in
-    Flask-Babel's per-request state; a changed locale (``flask_babel.refresh()``, a language
-    switch) is a new locale object, so it is looked up again."""
+    """Flask-Babel's translations for the current locale, looked up once a request."""
+    return _for_request_locale("desk_translations", flask_babel.get_translations)
+
+
+def _for_request_locale(name: str, look_up: Callable[[], Any]) -> Any:
+    """What ``look_up`` gives for the request's locale, kept beside that locale in Flask-Babel's
+    per-request state; a changed locale (``flask_babel.refresh()``, ``force_locale``, a
+    language switch) is a new locale object, so it is looked up again."""
     try:
         state = g._flask_babel
-        locale, translations = state.desk_translations
+        locale, value = getattr(state, name)
         if locale is state.babel_locale:
-            return translations
+            return value
     except (AttributeError, RuntimeError):  # not yet looked up, or outside an application
         pass
-    translations = flask_babel.get_translations()
+    value = look_up()
     state = g._flask_babel if has_app_context() and hasattr(g, "_flask_babel") else None
     if state is not None and hasattr(state, "babel_locale"):
-        state.desk_translations = (state.babel_locale, translations)
-    return translations
+        setattr(state, name, (state.babel_locale, value))
+    return value
 
 
 def gettext(string: str, /, **variables: Any) -> str:
@@ -121,34 +125,8 @@ def datetimeformat(value: datetime | None = None, format: str | None = None) -> 
     """Flask-Babel's ``datetimeformat`` filter (``format_datetime``: the named formats of its
     ``date_formats`` setting, rebased to the user's time zone), with the request's locale and
     time zone read once a request instead of once a call."""
-    try:
-        state = g._flask_babel
-        locale, tzinfo = state.desk_formatting
-        if locale is not state.babel_locale:
-            raise AttributeError
-    except (AttributeError, RuntimeError):
-        locale, tzinfo = flask_babel.get_locale(), flask_babel.get_timezone()
-        if has_app_context() and hasattr(g, "_flask_babel"):
-            g._flask_babel.desk_formatting = (locale, tzinfo)
+    locale, tzinfo = _for_request_locale(
+        "desk_formatting", lambda: (flask_babel.get_locale(), flask_babel.get_timezone())
+    )
     pattern = flask_babel._get_format("datetime", format)
     return dates.format_datetime(value, pattern, tzinfo=tzinfo, locale=locale)
-
-
-#: Per catalogue (a Translations object, kept by Flask-Babel for the life of the application),
-#: the label mappings already translated with it.
-_TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def translated(labels: Mapping[str, Any]) -> dict[str, str]:
-    """``labels`` (lazy strings, a module's constant) in the request's language, as plain
-    strings: translated once per catalogue instead of on every use (a case list shows a status
-    and a priority a row)."""
-    translations = request_translations()
-    try:
-        done = _TRANSLATED.setdefault(translations, {})
-    except TypeError:  # a catalogue that takes no weak reference: translate each time
-        return {key: str(label) for key, label in labels.items()}
-    key = id(labels)
-    if key not in done or done[key][0] is not labels:
-        done[key] = (labels, {name: str(label) for name, label in labels.items()})
-    return done[key][1]

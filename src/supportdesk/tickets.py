@@ -183,9 +183,12 @@ def all_case_documents():
         yield case_document(ticket)
 
 
-def index_case(ticket: Ticket) -> None:
-    db.session.flush()
-    search.index(case_document(ticket))
+def index_case(ticket: Ticket, bodies: Sequence[str] | None = None, *, new: bool = False) -> None:
+    """(Re)index a case; ``bodies`` and ``new`` for a case just opened (see ``case_document``
+    and ``search.index``)."""
+    if bodies is None:
+        db.session.flush()  # its messages are read back
+    search.index(case_document(ticket, bodies), new=new)
 
 
 # Built once: every case filed runs them.
@@ -267,9 +270,9 @@ def open_ticket(
             case_state.bump_count(ticket.queue_id, Status.NEW, +1)
             _event(ticket, actor, "opened", type=ttype.key, via=via)
             enqueue("ticket_opened", ticket=ticket, recipient=seller, message_id=message.id)
-            # Indexed last, its one message given: the index's flush writes the event, the
-            # outbox row and the document (and the decisions, if any) in one pass.
-            search.index(case_document(ticket, [body]), new=True)
+            # Indexed last, its one message given: the index's flush writes the outbox row and
+            # the document (and the decisions, if any) in one pass.
+            index_case(ticket, [body], new=True)
     except IntegrityError:
         files.discard(written)
         db.session.rollback()

@@ -315,24 +315,19 @@ class PostgresBackend:
         text = (" " if every else " or ").join(terms)
         return sa.func.websearch_to_tsquery(config, sa.func.supportdesk_unaccent(text))
 
-    def _first(
-        self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int, *columns
-    ) -> list[sa.Row]:
-        """``columns`` of the first ``limit`` documents matching ``wanted`` in ``scope``."""
+    def _ids(self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int) -> list[int]:
+        """The ids of the first ``limit`` documents matching ``wanted`` in ``scope``."""
         tsv = sa.literal_column("search_documents.tsv")
         # A MATERIALIZED CTE is planned on its own, without the LIMIT: a LIMIT in sight makes
         # the planner read rows until enough match, which is every row when none does. Alone,
         # it takes the GIN index for a rare word and still stops early for a common one.
         matches = (
-            sa.select(*columns)
+            sa.select(SearchDocument.id)
             .where(tsv.op("@@")(wanted.op("&&")(scope)))
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
-        return list(db.session.execute(sa.select(matches).limit(limit)))
-
-    def _ids(self, wanted: sa.ColumnElement, scope: sa.ColumnElement, limit: int) -> list[int]:
-        return [row[0] for row in self._first(wanted, scope, limit, SearchDocument.id)]
+        return list(db.session.scalars(sa.select(matches).limit(limit)))
 
     def has_term(self, source: str, locale: str | None, word: str) -> bool:
         """True when some document holds the word once stemmed (so it is no typo)."""
@@ -406,43 +401,45 @@ class PostgresBackend:
                 ranks.append((text, idf * (1.0 if wanted_typed else SYNONYM_RANK_WEIGHT)))
         return ranks
 
-    def _rare_typed(
+    def _typed_held(
         self, concepts: list[Concept], source: str, locale: str | None, prefix_last: bool
-    ) -> str | None:
-        """The typed words held by at most ``RARE_WORD_DOCUMENTS`` documents, joined with OR
-        (a phrase when each of its words is): None when there are none, or only those."""
+    ) -> list[tuple[str, int | None]]:
+        """Each typed alternative, with how many documents of the source and language hold its
+        commonest word (corpus statistics); None for the word being typed, which may begin
+        many others."""
         stats = corpus_stats(source, locale)
         last = max(i for i, c in enumerate(concepts) if c.typed)
-        rare, common = [], False
+        held: list[tuple[str, int | None]] = []
         for i, concept in enumerate(concepts):
             for words, weight in concept.alternatives:
                 if weight != 1.0:
                     continue
+                if prefix_last and i == last:
+                    held.append((words, None))
+                    continue
                 stems = stem(words.split(), locale) if locale else words.split()
-                held = max(stats.frequencies.get(s, 0) for s in stems)
-                if (prefix_last and i == last) or held > self.RARE_WORD_DOCUMENTS:
-                    common = True  # a word being typed may begin many others
-                else:
-                    rare.append(words.replace(" ", " <-> "))
+                held.append((words, max(stats.frequencies.get(s, 0) for s in stems)))
+        return held
+
+    def _rare_typed(self, held: list[tuple[str, int | None]]) -> str | None:
+        """The typed words held by at most ``RARE_WORD_DOCUMENTS`` documents, joined with OR
+        (a phrase when each of its words is): None when there are none, or only those."""
+        rare = [
+            w.replace(" ", " <-> ")
+            for w, n in held
+            if n is not None and n <= self.RARE_WORD_DOCUMENTS
+        ]
+        common = any(n is None or n > self.RARE_WORD_DOCUMENTS for _, n in held)
         return " | ".join(rare) if rare and common else None
 
-    def _typed_at_least(
-        self, concepts: list[Concept], source: str, locale: str | None, prefix_last: bool
-    ) -> int:
-        """How many documents of the source and language hold some typed word, at least: the
-        most any one word is held by, from the corpus statistics (a word being typed, a
-        phrase or a stop word, which the index drops, gives no bound)."""
-        stats = corpus_stats(source, locale)
+    def _typed_at_least(self, held: list[tuple[str, int | None]], locale: str | None) -> int:
+        """How many documents hold some typed word, at least: the most any one word is held
+        by (a word being typed, a phrase or a stop word, which the index drops, gives no
+        bound)."""
         stop = STOPWORDS.get(locale or "", set())
-        last = max(i for i, c in enumerate(concepts) if c.typed)
-        held = [
-            stats.frequencies.get(stem([words], locale)[0] if locale else words, 0)
-            for i, concept in enumerate(concepts)
-            if not (prefix_last and i == last)
-            for words, weight in concept.alternatives
-            if weight == 1.0 and " " not in words and words not in stop
-        ]
-        return max(held, default=0)
+        return max(
+            (n for w, n in held if n is not None and " " not in w and w not in stop), default=0
+        )
 
     def search(
         self,
@@ -468,14 +465,15 @@ class PostgresBackend:
             return Ranked([], [], 0)
         # Past COUNT_CAP the page says "300+": when the statistics show that many pages hold
         # a typed word, they need no counting (a facet's pages are not in the statistics).
-        known = 0 if facet else self._typed_at_least(concepts, source, locale, prefix_last)
+        held = self._typed_held(concepts, source, locale, prefix_last)
+        known = 0 if facet else self._typed_at_least(held, locale)
         plan = postgres_statement.Plan(
             locale=locale,
             scope=self._scope_tokens(source, locale, facet),
             every=every,
             every_typed=every_typed if every_typed != every else None,
             typed=typed,
-            rare_typed=self._rare_typed(concepts, source, locale, prefix_last),
+            rare_typed=self._rare_typed(held),
             related=related,
             # As on SQLite: documents with only some words are needed when the others do not
             # fill the page.

@@ -7,8 +7,6 @@ not open never shows; every bulk change goes through :mod:`supportdesk.tickets`,
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,11 +21,11 @@ from ..accounts import current_user
 from ..case_search import LISTED, normalise_ref, search_cases
 from ..extensions import db
 from ..i18n import gettext as _
-from ..i18n import translated
 from ..models import Queue, QueueCount, Role, Status, Ticket, User, UTCDateTime, utcnow
 from ..pagination import BadCursor, SortKey, decode_cursor, keyset_page
 from ..permissions import hidden_type_keys, may, visible_tickets
 from ..ticket_types import FieldErrors, ticket_types, type_label
+from ..web import url_builder
 from . import bp, staff_required
 from .forms import (
     ALL_CASES,
@@ -74,42 +72,15 @@ def due_state(due: datetime | None) -> str | None:
 @bp.context_processor
 def case_labels() -> dict[str, Any]:
     """What every staff page needs to show a case: the names of statuses, priorities and
-    types, and the state of a deadline."""
-    types: dict[str, str] = {}
-
-    def label_of_type(key: str) -> str:
-        if key not in types:
-            types[key] = type_label(key)
-        return types[key]
-
+    types, the state of a deadline, and the addresses of a case and of its "Take" button."""
     return {
-        "status_labels": translated(STATUS_LABELS),
-        "priority_labels": translated(PRIORITY_LABELS),
-        "type_label": label_of_type,
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        "type_label": type_label,
         "due_state": due_state,
-        "case_url": ref_urls("desk.staff.case"),
-        "take_url": ref_urls("desk.staff.take"),
+        "case_url": url_builder("desk.staff.case", "ref"),
+        "take_url": url_builder("desk.staff.take", "ref"),
     }
-
-
-#: What a URL path keeps as it is: a reference made of these needs no quoting.
-_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]+")
-
-
-def ref_urls(endpoint: str) -> Callable[[str], str]:
-    """``url_for(endpoint, ref=ref)`` for the many rows of a list: the URL is built once, with a
-    marker where the reference goes, and each row's reference put in its place."""
-    marker = "REF0MARKER"
-    built: list[str] = []
-
-    def url(ref: str) -> str:
-        if not _UNQUOTED.fullmatch(ref):
-            return url_for(endpoint, ref=ref)
-        if not built:
-            built.append(url_for(endpoint, ref=marker))
-        return built[0].replace(marker, ref, 1)
-
-    return url
 
 
 @dataclass
