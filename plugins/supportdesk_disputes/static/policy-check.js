@@ -5,6 +5,9 @@
  * form's data-check-url, a same-origin POST carrying the form's CSRF token), and the form's
  * hidden "checked" field records which text they were for, so the first submit sends the
  * dispute. Text is set with textContent only; no inline handler or style (the CSP allows none).
+ * Text already in the box when the script starts (typed while the page was still loading, or
+ * kept by the browser on Back) is checked at once: its suggestions would otherwise wait for the
+ * next key press.
  */
 (function () {
   "use strict";
@@ -84,6 +87,10 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(ask, DELAY_MS);
     });
+
+    if (text.value.trim() && checked.value === "") {
+      ask();
+    }
   }
 
   document.querySelectorAll("form[data-check-url]").forEach(setUp);
