@@ -81,21 +81,31 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 @contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction(*, keep_loaded: bool = False) -> Iterator[Session]:
     """One write transaction on ``db.session``: committed on success, rolled back on error.
 
     A read transaction still open in this session is ended first, so the write starts from a
-    fresh snapshot and (on SQLite) takes the write lock before its first statement.
+    fresh snapshot and (on SQLite) takes the write lock before its first statement. Ending it
+    and committing expire what the session holds, so that a value read before the write lock is
+    read again under it. ``keep_loaded`` keeps the objects as they are instead, for a
+    transaction that only adds rows and decides nothing on what was read before it (a new
+    case): the signed-in seller and the rows just written are then not read back.
     """
     session = db.session()
-    if session.in_transaction():
-        session.commit()
-    token = _immediate.set(True)
+    expire = session.expire_on_commit
+    if keep_loaded:
+        session.expire_on_commit = False
     try:
-        with session.begin():
-            yield session
+        if session.in_transaction():
+            session.commit()
+        token = _immediate.set(True)
+        try:
+            with session.begin():
+                yield session
+        finally:
+            _immediate.reset(token)
     finally:
-        _immediate.reset(token)
+        session.expire_on_commit = expire
 
 
 class CommitTimeCounts:

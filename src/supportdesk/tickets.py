@@ -76,10 +76,11 @@ class Conflict(RuntimeError):
 
 
 @contextmanager
-def writing() -> Iterator[None]:
-    """A write transaction in which a lost optimistic-lock race becomes ``Conflict``."""
+def writing(*, keep_loaded: bool = False) -> Iterator[None]:
+    """A write transaction in which a lost optimistic-lock race becomes ``Conflict``
+    (``keep_loaded``: see ``write_transaction``)."""
     try:
-        with write_transaction():
+        with write_transaction(keep_loaded=keep_loaded):
             yield
     except StaleDataError as exc:
         db.session.rollback()
@@ -245,7 +246,9 @@ def open_ticket(
         return found
     written: list[str] = []
     try:
-        with writing():
+        # Only new rows: nothing read before decides what is written (the idempotency key's
+        # race ends in the IntegrityError below).
+        with writing(keep_loaded=True):
             now = utcnow()
             ticket = Ticket(
                 type_key=ttype.key,
