@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, defer, joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from . import search
 from .extensions import db
@@ -59,12 +59,11 @@ def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
     # The order's cases by a subquery of their ids: with the order id tested on the cases
     # themselves, SQLite walks every case newest first whenever its statistics call order ids
     # unselective (a desk where most cases carry none): 40 ms at 100,000 cases, for every
-    # search of a word. Read through the index, 0.1 ms.
-    with_order = aliased(Ticket)
+    # search of a word. Read through the index, 0.1 ms. Not correlated, the subquery reads the
+    # cases table on its own (as an alias would, without adapting the statement to one).
+    with_order = sa.select(Ticket.id).where(Ticket.order_id == text).correlate(None)
     by_order = db.session.scalars(
-        visible.where(Ticket.id.in_(sa.select(with_order.id).where(with_order.order_id == text)))
-        .order_by(Ticket.id.desc())
-        .limit(limit)
+        visible.where(Ticket.id.in_(with_order)).order_by(Ticket.id.desc()).limit(limit)
     ).all()
     if by_order:
         return list(by_order)

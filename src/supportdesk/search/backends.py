@@ -143,14 +143,18 @@ class SqliteBackend:
     ) -> sa.Select:
         parts = self._terms(terms, stem(terms, locale) if locale else list(terms), False)
         words = " AND ".join(parts) if every_word else " OR ".join(parts)
-        expression = f"{self._filter(source, locale, None)} AND ({words})"
         fts = sa.table("search_fts", sa.column("rowid"))
-        match = sa.literal_column("search_fts").op("MATCH")(expression)
-        return (
+        match = sa.literal_column("search_fts").op("MATCH")(words)
+        # The source and language are tested in the documents' index (id, source, locale,
+        # doc_key), not with the scope token: for cases, nearly every document of the index,
+        # reading that token's list was a quarter of a case search (5,452 matches of 100,000
+        # cases: 51 -> 39 M instructions in SQLite).
+        query = (
             sa.select(SearchDocument.doc_key)
             .join(fts, fts.c.rowid == SearchDocument.id)
-            .where(match)
+            .where(match, SearchDocument.source == source)
         )
+        return query.where(SearchDocument.locale == locale) if locale else query
 
     def search(
         self,
