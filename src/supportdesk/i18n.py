@@ -16,6 +16,9 @@ import flask_babel
 from babel import dates, support
 from flask import Flask, current_app, g, has_app_context, request, session
 from flask_babel import LazyString, get_locale
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 from wtforms.i18n import messages_path
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -70,18 +73,66 @@ def share_wtforms_messages() -> None:
 
 
 def install_template_gettext(app: Flask) -> None:
-    """Flask-Babel's template functions, each looking up the request's catalogue once instead
-    of on every call: a queue page translates a few hundred strings, and each of Flask-Babel's
-    own lookups goes through several context-local proxies. The same for its
-    ``datetimeformat`` filter, which a case list calls once a row."""
+    """The templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext``, and
+    Flask-Babel's ``datetimeformat`` filter, each looking up the request's catalogue once a
+    request instead of once a call (a queue page translates a few hundred strings).
+
+    They behave as Jinja's "newstyle" gettext (a translation is a format string of its keyword
+    arguments, escaped where the template autoescapes; ``{% trans %}`` blocks are compiled that
+    way), but are called directly: Jinja's own go through two more calls, and inside a loop
+    through a copy of the template's context for each string."""
     app.jinja_env.filters["datetimeformat"] = datetimeformat
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
-        pgettext=lambda c, s: request_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(
+        _=_template_gettext,
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
+    )
+
+
+def _formatted(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> str:
+    if eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (the catalogue's text, as Jinja's gettext)  # nosec B704
+    # Always a format string, as Jinja's newstyle gettext: "%%" is a percent sign.
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+    return _formatted(eval_ctx, request_translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def _template_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    variables.setdefault("num", num)
+    text = request_translations().ungettext(singular, plural, num)
+    return _formatted(eval_ctx, text, variables)
+
+
+@pass_eval_context
+def _template_pgettext(
+    eval_ctx: EvalContext, context: str, string: str, /, **variables: Any
+) -> str:
+    variables.setdefault("context", context)
+    return _formatted(eval_ctx, request_translations().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _template_npgettext(
+    eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    text = request_translations().unpgettext(context, singular, plural, num)
+    return _formatted(eval_ctx, text, variables)
 
 
 def request_translations() -> Any:

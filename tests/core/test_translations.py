@@ -248,3 +248,37 @@ def test_desk_gettext_and_dates_answer_as_flask_babel(app, language):
         assert i18n.gettext("Waiting on seller") == labels["waiting"]
     if language == "fr":
         assert labels["waiting"] != "Waiting on seller"  # the French catalogue answered
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_template_gettext_answers_as_jinja_newstyle_gettext(app, language, autoescape):
+    """The templates' translation functions (called directly, not through Jinja's wrappers)
+    give what Jinja's newstyle gettext over Flask-Babel gives: variables escaped in an HTML
+    template and left alone in a text mail, "%%" a percent sign, plurals, ``{% trans %}``
+    blocks, inside loops too."""
+    import flask_babel
+    from jinja2 import Environment
+
+    source = (
+        "{% for who in people %}{{ _('Select %(ref)s', ref=who) }}|"
+        "{{ ngettext('over %(num)d case', 'over %(num)d cases', loop.index) }}|{% endfor %}"
+        "{{ _('Sign out') }}|{{ _('100%% sure') }}|{{ gettext('Waiting on seller') }}|"
+        "{% trans who=people[0] %}Hello {{ who }}{% endtrans %}|"
+        "{{ pgettext('case', 'Open') }}|{{ npgettext('case', '%(num)d file', '%(num)d files', 2) }}"
+    )
+    people = ["<b>Ann & Co</b>", "Bob"]
+    reference = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)  # noqa: S701 (both ways)
+    reference.install_gettext_callables(
+        flask_babel.gettext,
+        flask_babel.ngettext,
+        newstyle=True,
+        pgettext=flask_babel.pgettext,
+        npgettext=flask_babel.npgettext,
+    )
+    desk = app.jinja_env.overlay(autoescape=autoescape)
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        expected = reference.from_string(source).render(people=people)
+        assert desk.from_string(source).render(people=people) == expected
+    assert ("&lt;b&gt;Ann &amp; Co" in expected) is autoescape
+    assert "100% sure" in expected
