@@ -18,14 +18,13 @@ from wtforms import (
     Field,
     HiddenField,
     MultipleFileField,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, ValidationError
 
 from supportdesk.attachments import Upload
-from supportdesk.forms import chosen_files, strip
+from supportdesk.forms import SelectField, chosen_files, strip
 from supportdesk.i18n import LANGUAGE_NAMES, languages
 from supportdesk.i18n import gettext as _
 from supportdesk.i18n import lazy_gettext as _l

@@ -8,12 +8,12 @@ same names (``SERVICE_NAMES`` maps the few that differ), so each rule has one me
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from supportdesk import FieldErrors
-from supportdesk.forms import show_errors
+from supportdesk.forms import SelectField, show_errors
 from supportdesk.i18n import lazy_gettext as _l
 
 from .models import KEEP, REMOVE, STRIKE

@@ -20,14 +20,13 @@ from wtforms import (
     Field,
     MultipleFileField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from supportdesk.attachments import Upload
-from supportdesk.forms import chosen_files, options, strip
+from supportdesk.forms import SelectField, chosen_files, options, strip
 from supportdesk.i18n import lazy_gettext as _l
 from supportdesk.tickets import BODY_MAX
 

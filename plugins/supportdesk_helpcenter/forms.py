@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from supportdesk import FieldErrors
+from supportdesk.forms import SelectField
 from supportdesk.i18n import lazy_gettext as _l
 
 from .catalogue import LANGUAGE_LABELS

@@ -7,9 +7,10 @@ their own, while their names stay the same for the view that reads them.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from supportdesk.forms import SelectField
 from supportdesk.i18n import lazy_gettext as _l
 
 from .forms import LANGUAGES, strip

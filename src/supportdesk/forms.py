@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import wtforms
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage
-from wtforms import Field
+from wtforms import Field, widgets
 
 from .ticket_types import FieldErrors
 
@@ -35,6 +37,35 @@ def show_errors(form: FlaskForm, exc: FieldErrors) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+class _Select(widgets.Select):
+    """WTForms 3.3's select, each plain option written directly: the same HTML, without
+    building every option's attributes through ``html_params`` and looking up the signature of
+    ``render_option`` for every select (a queue page's filters and bulk bar hold nine selects
+    and some forty options, and rendered them in a tenth of the page's time)."""
+
+    @classmethod
+    def render_option(cls, choice: Any, **kwargs: Any) -> Markup:
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        value = escape(value).replace(Markup('"'), Markup("&quot;"))
+        label = escape(choice.label or choice.value)
+        selected = "selected " if choice.selected else ""
+        return Markup(f'<option {selected}value="{value}">{label}</option>')  # noqa: S704 (escaped)  # nosec B704
+
+    @classmethod
+    def _dispatch_render_option(cls) -> Any:
+        return cls.render_option
+
+
+class SelectField(wtforms.SelectField):
+    """WTForms' ``SelectField``, rendered by :class:`_Select` where the installed WTForms has
+    that widget's interface (3.3 and later); the desk's forms use it."""
+
+    if SelectChoice is not None:
+        widget = _Select()
 
 
 def options(pairs: Iterable[tuple[str, Any]]) -> list[Any]:

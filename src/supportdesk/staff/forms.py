@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -20,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from ..forms import options, strip
+from ..forms import SelectField, options, strip
 from ..i18n import lazy_gettext as _l
 from ..models import Priority, Status
 from ..tickets import BODY_MAX
