@@ -82,11 +82,8 @@ def install_template_gettext(app: Flask) -> None:
     way), but are called directly: Jinja's own go through two more calls, and inside a loop
     through a copy of the template's context for each string."""
     app.jinja_env.filters["datetimeformat"] = datetimeformat
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: request_translations().ugettext(s),
-        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
-        newstyle=True,
-    )
+    # {% trans %} blocks then hand their variables to gettext, which formats them.
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
     app.jinja_env.globals.update(
         _=_template_gettext,
         gettext=_template_gettext,
