@@ -20,6 +20,7 @@ from supportdesk import Link, hookimpl
 from supportdesk.i18n import lazy_gettext as _l
 
 from . import models  # noqa: F401  (the tables must be known to the metadata)
+from .scoring import score_report
 
 __version__ = "0.1.0"
 
@@ -89,6 +90,4 @@ def permission_allowed(actor, action, obj):
 
 @hookimpl
 def score_ticket(ticket):
-    from .scoring import score_report
-
     return score_report(ticket)

@@ -1,32 +1,96 @@
 """Memory shared with the workers of a preforking server.
 
 Under ``gunicorn --preload`` (or any server that builds the application once, then forks its
-workers), a worker shares the parent's memory pages until it writes to them. Two things would
-write to nearly all of them and copy them into every worker:
+workers), a worker shares the parent's memory pages until it writes to them. What a worker
+builds for itself, or writes to, it holds alone: every worker more costs that again.
 
 * SQLAlchemy configures its mappers at the first query of each process: done at start-up
   instead, the workers inherit the result;
 * the garbage collector's full passes write to every container object a process holds: the
   objects a worker inherits are frozen in it (:func:`gc.freeze`), so its collections skip
-  them. The parent is not frozen: its own garbage is still collected.
+  them. The parent is not frozen: its own garbage is still collected;
+* what each worker would otherwise build on its first pages, none of it read from the
+  database (the compiled templates, each language's catalogues and Babel's locale data, the
+  modules imported on first use), the parent builds just before it forks its first worker
+  (:func:`prepare_for_workers`). A process that never forks never pays for it: the tests, a
+  server that builds the desk in each worker, the command line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
+import importlib
+import logging
 import os
+import weakref
+from datetime import UTC, datetime, timedelta
 
+import flask_babel
+from flask import Flask
+from jinja2 import TemplateError
 from sqlalchemy.orm import configure_mappers
 
+from . import i18n
 
-def share_with_forked_workers() -> None:
+log = logging.getLogger(__name__)
+
+#: Imported on first use by the libraries themselves: WTForms' email validator imports its
+#: checker when a form first validates an address, which encodes the domain as IDNA.
+IMPORTED_ON_FIRST_USE = ("email_validator", "encodings.idna")
+
+#: The desks built in this process and not yet prepared for a fork.
+_unprepared: weakref.WeakSet[Flask] = weakref.WeakSet()
+
+
+def share_with_forked_workers(app: Flask) -> None:
     """Called once the desk is built: its models and plugins are loaded."""
     configure_mappers()
-    _freeze_inherited_objects_after_fork()
+    _unprepared.add(app)
+    _install_fork_hooks()
 
 
 @functools.cache
-def _freeze_inherited_objects_after_fork() -> None:
+def _install_fork_hooks() -> None:
     """Once per process, however many applications it builds (a test session builds many)."""
-    os.register_at_fork(after_in_child=gc.freeze)
+    os.register_at_fork(before=_before_fork, after_in_child=gc.freeze)
+
+
+def _before_fork() -> None:
+    for app in list(_unprepared):
+        _unprepared.discard(app)
+        try:
+            prepare_for_workers(app)
+        except Exception:  # a worker then builds what is missing itself: slower, not wrong
+            log.exception("could not prepare the desk for its workers")
+
+
+def prepare_for_workers(app: Flask) -> None:
+    """Build, in the process about to fork, what every worker would build on its first
+    pages; nothing here reads or writes the database."""
+    for name in IMPORTED_ON_FIRST_USE:
+        with contextlib.suppress(ImportError):  # email_validator is optional to WTForms
+            importlib.import_module(name)
+    compile_templates(app)
+    now = datetime.now(UTC)
+    for language in app.config["SUPPORTDESK_LANGUAGES"]:
+        with app.test_request_context(), flask_babel.force_locale(language):
+            flask_babel.get_translations()
+            i18n.WTFORMS_MESSAGES.ugettext("This field is required.")
+            # Loads the language's Babel data and the patterns the pages format with.
+            i18n.datetimeformat(now)
+            flask_babel.format_date(now)
+            flask_babel.format_timedelta(timedelta(hours=3), add_direction=True)
+            flask_babel.format_decimal(1234.5)
+            flask_babel.format_percent(0.25)
+
+
+def compile_templates(app: Flask) -> None:
+    """Every template the desk and its plugins can render, compiled into Jinja's cache."""
+    env = app.jinja_env
+    for name in env.list_templates():
+        try:
+            env.get_template(name)
+        except TemplateError:  # shown when a page renders it, as it would be without this
+            log.warning("template %s does not compile", name, exc_info=True)

@@ -6,6 +6,8 @@ import gc
 import os
 import subprocess
 import sys
+import traceback
+from pathlib import Path
 
 
 def _in_forked_child(report) -> str:
@@ -14,7 +16,11 @@ def _in_forked_child(report) -> str:
     pid = os.fork()
     if pid == 0:  # the child: report, and leave without running the parent's cleanup
         try:
-            os.write(write, str(report()).encode())
+            try:
+                answer = str(report())
+            except BaseException:  # the parent's assertion shows what went wrong
+                answer = traceback.format_exc()
+            os.write(write, answer.encode())
         finally:
             os._exit(0)
     os.close(write)
@@ -55,3 +61,48 @@ def test_the_models_are_ready_when_the_desk_is_built(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "True"
+
+
+def _compiles_and_catalogues(app) -> str:
+    """In a forked worker: how many templates and catalogues its first pages had to build
+    (the sign-in page in English and in French, the help centre's home in French)."""
+    from supportdesk.extensions import babel
+
+    compiled = []
+    original = app.jinja_env.compile
+    app.jinja_env.compile = lambda *args, **kwargs: (
+        compiled.append(args) or original(*args, **kwargs)
+    )
+    catalogues = babel.domain_instance.cache
+    before = len(catalogues)
+    client = app.test_client()
+    pages = [
+        client.get("/sign-in"),
+        client.get("/sign-in", headers={"Accept-Language": "fr"}),
+        client.get("/help", headers={"Accept-Language": "fr"}),
+    ]
+    french = "Mot de passe" in pages[1].get_data(as_text=True)
+    statuses = [page.status_code for page in pages]
+    return f"{statuses} {french} {len(compiled)} {len(catalogues) - before}"
+
+
+def test_a_forked_worker_renders_its_first_pages_with_what_the_parent_built(app):
+    assert _in_forked_child(lambda: _compiles_and_catalogues(app)) == "[200, 200, 200] True 0 0"
+
+
+def test_a_desk_that_never_forks_compiles_only_what_it_renders(make_app):
+    """The tests and the command line do not pay for a fork that never comes."""
+    desk = make_app()
+    assert len(desk.jinja_env.cache) == 0
+
+
+def test_a_template_that_does_not_compile_does_not_stop_the_workers(make_app, caplog):
+    desk = make_app()
+    templates = Path(desk.config["SUPPORTDESK_INSTANCE_PATH"]) / "templates"
+    templates.mkdir(exist_ok=True)
+    (templates / "broken.html").write_text("{% if %}", encoding="utf-8")
+
+    answer = _in_forked_child(lambda: desk.test_client().get("/sign-in").status_code)
+
+    assert answer == "200"
+    assert "broken.html does not compile" in caplog.text
