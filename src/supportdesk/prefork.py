@@ -58,12 +58,15 @@ def _install_fork_hooks() -> None:
 
 
 def _before_fork() -> None:
-    for app in list(_unprepared):
+    apps = list(_unprepared)
+    for app in apps:
         _unprepared.discard(app)
         try:
             prepare_for_workers(app)
         except Exception:  # a worker then builds what is missing itself: slower, not wrong
             log.exception("could not prepare the desk for its workers")
+    if apps:
+        gc.collect()  # the garbage compiling left: the workers would freeze it, and keep it
 
 
 def prepare_for_workers(app: Flask) -> None:
