@@ -77,9 +77,11 @@ def prepare_for_workers(app: Flask) -> None:
             importlib.import_module(name)
     compile_templates(app)
     now = datetime.now(UTC)
-    for language in app.config["SUPPORTDESK_LANGUAGES"]:
+    with app.app_context():
+        languages = i18n.languages()
+    for language in languages:
         with app.test_request_context(), flask_babel.force_locale(language):
-            flask_babel.get_translations()
+            i18n.request_translations()
             i18n.WTFORMS_MESSAGES.ugettext("This field is required.")
             # Loads the language's Babel data and the patterns the pages format with.
             i18n.datetimeformat(now)

@@ -174,3 +174,16 @@ def test_a_host_with_its_own_flask_login_keeps_it_and_maps_its_users(tmp_path):
     assert page.status_code == 200
     assert "bob@shop.example" in page.get_data(as_text=True)
     assert client.get("/support/staff/").status_code == 403  # a seller, not staff
+
+
+def test_a_mounted_desk_is_prepared_for_a_preforking_servers_workers(tmp_path):
+    """What ``gunicorn --preload`` does before its first fork, done on the host's app."""
+    from supportdesk import prefork
+
+    host = build_host(tmp_path)[0]
+
+    prefork.prepare_for_workers(host)
+
+    compiled = {name for _loader, name in host.jinja_env.cache}
+    assert {"desk/layout.html", "supportdesk_helpcenter/search.html"} <= compiled
+    assert host.test_client().get("/support/sign-in").status_code == 200
