@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from flask import redirect, url_for
 from werkzeug.wrappers import Response
 
-from supportdesk import tickets
 from supportdesk.accounts import current_user
 from supportdesk.extensions import db
 from supportdesk.models import Message, Status, Ticket
@@ -45,19 +44,40 @@ def reply_key(key: str) -> str:
     return f"contact-form:{current_user.id}:{key}"
 
 
-#: Built once: every form sent runs it.
-_MESSAGE_BY_SOURCE = sa.select(Message).where(Message.source_id == sa.bindparam("source_id"))
+#: Where the same form went before, in one statement (every form sent runs it, built once):
+#: the case it opened, else the case it added its message to.
+_DONE_BEFORE = (
+    sa.select(Ticket.ref, sa.literal(0).label("rank"))
+    .where(
+        Ticket.seller_id == sa.bindparam("seller_id"),
+        Ticket.idempotency_key == sa.bindparam("idempotency_key"),
+    )
+    .union_all(
+        sa.select(Ticket.ref, sa.literal(1))
+        .join(Message, Message.ticket_id == Ticket.id)
+        .where(Message.source_id == sa.bindparam("source_id"))
+    )
+    .order_by(sa.literal_column("rank"))
+    .limit(1)
+)
 
 
 def already_done(key: str) -> Response | None:
     """Where the same form went when it was sent before (a double click, a reload)."""
-    ticket = tickets.existing_case(current_user, case_key(key))
-    if ticket is not None:
-        return redirect(url_for("desk.contact.sent", ref=ticket.ref), code=303)
-    message = db.session.scalar(_MESSAGE_BY_SOURCE, {"source_id": reply_key(key)})
-    if message is not None:
-        return redirect(url_for("desk.seller.case", ref=message.ticket.ref), code=303)
-    return None
+    found = db.session.execute(
+        _DONE_BEFORE,
+        {
+            "seller_id": current_user.id,
+            "idempotency_key": case_key(key),
+            "source_id": reply_key(key),
+        },
+    ).first()
+    if found is None:
+        return None
+    ref, rank = found
+    if rank == 0:
+        return redirect(url_for("desk.contact.sent", ref=ref), code=303)
+    return redirect(url_for("desk.seller.case", ref=ref), code=303)
 
 
 def order_key(order_id: str) -> str:

@@ -242,12 +242,12 @@ def open_ticket(
     cleaned = ttype.clean_fields(fields)
     if priority not in set(Priority):
         raise FieldErrors({"priority": _("Unknown priority.")})
-    if (found := existing_case(seller, idempotency_key)) is not None:
-        return found
     written: list[str] = []
     try:
-        # Only new rows: nothing read before decides what is written (the idempotency key's
-        # race ends in the IntegrityError below).
+        # Only new rows: nothing read before decides what is written. A key already used is not
+        # looked up first: the case's insert fails on its unique constraint and the first case
+        # is read in the IntegrityError below, which a form sent twice at once needs anyway.
+        # Every case filed saves a read; only a repeated one pays a rolled-back insert.
         with writing(keep_loaded=True):
             now = utcnow()
             ticket = Ticket(
@@ -280,7 +280,7 @@ def open_ticket(
         files.discard(written)
         db.session.rollback()
         if (found := existing_case(seller, idempotency_key)) is not None:
-            return found  # the same form, submitted twice at once: the other request won
+            return found  # the same key again (sent twice, or twice at once): the first case
         raise
     except BaseException:
         files.discard(written)
