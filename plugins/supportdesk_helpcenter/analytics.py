@@ -17,20 +17,26 @@ from .models import Article, HelpSearch
 FAILED_SELF_HELP_WINDOW = timedelta(hours=2)
 
 
+#: A seller's searches since a moment that no case followed yet; built once, as every case
+#: filed asks.
+_UNMARKED = (
+    HelpSearch.seller_id == sa.bindparam("searcher"),
+    HelpSearch.created_at >= sa.bindparam("since", type_=HelpSearch.created_at.type),
+    HelpSearch.followed_by_case.is_(False),
+)
+_ANY_UNMARKED = sa.select(sa.exists().where(*_UNMARKED))
+_MARK = sa.update(HelpSearch).where(*_UNMARKED).values(followed_by_case=True)
+
+
 def mark_failed_self_help(ticket: Ticket) -> None:
     """After a case is opened: the seller's searches just before it did not answer them.
 
     Most cases follow no search: a read tells, and only a seller with searches to mark costs
     a write transaction (on SQLite, a second turn on the write lock for every case filed)."""
-    since = ticket.created_at - FAILED_SELF_HELP_WINDOW
-    unmarked = (
-        HelpSearch.seller_id == ticket.seller_id,
-        HelpSearch.created_at >= since,
-        HelpSearch.followed_by_case.is_(False),
-    )
-    if db.session.scalar(sa.select(sa.exists().where(*unmarked))):
+    values = {"searcher": ticket.seller_id, "since": ticket.created_at - FAILED_SELF_HELP_WINDOW}
+    if db.session.scalar(_ANY_UNMARKED, values):
         with write_transaction() as session:
-            session.execute(sa.update(HelpSearch).where(*unmarked).values(followed_by_case=True))
+            session.execute(_MARK, values)
 
 
 #: The periods the staff's page offers, in days.
