@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, got_request_exception
-from sqlalchemy import Engine, Insert, event
+from sqlalchemy import Engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
@@ -135,28 +135,46 @@ class CommitTimeCounts:
     ):
         self.model, self.keys, self.count, self.after_write = model, keys, count, after_write
         self.key = f"supportdesk.commit_time_counts.{model.__tablename__}"
-        self._upserts: dict[str, Insert] = {}
+        self._upserts: dict[str, tuple[str, tuple[int, ...] | None]] = {}
         CommitTimeCounts._kinds[self.key] = self
 
     def write(self, session: Session, changes: list[tuple[tuple, int]]) -> None:
         # A plain table statement does not flush the session as an ORM one would: the rows the
         # counters refer to (a queue made in this transaction) are written first.
         session.flush()
-        rows = [{**dict(zip(self.keys, key, strict=True)), self.count: d} for key, d in changes]
-        session.execute(self._upsert(session.get_bind().dialect.name), rows)
+        connection = session.connection()
+        sql, order = self._upsert(connection.dialect)
+        # Handed to the driver as they are: a new case's words are some fifty rows, and the
+        # statement layer's work on each parameter set would cost more than the upsert itself.
+        rows = [(*key, delta) for key, delta in changes]
+        if order is not None:
+            rows = [tuple(row[i] for i in order) for row in rows]
+        else:
+            names = (*self.keys, self.count)
+            rows = [dict(zip(names, row, strict=True)) for row in rows]
+        connection.exec_driver_sql(sql, rows)
         if self.after_write:
             self.after_write()
 
-    def _upsert(self, dialect: str) -> Insert:
-        """The batched upsert for ``dialect``, built once: it runs at every commit."""
-        if (statement := self._upserts.get(dialect)) is None:
+    def _upsert(self, dialect: Any) -> tuple[str, tuple[int, ...] | None]:
+        """The batched upsert's SQL for ``dialect``, compiled once (it runs at every commit),
+        and for a positional driver the order of a row's values in it (keys, then count)."""
+        if (found := self._upserts.get(dialect.name)) is None:
             table = self.model.__table__
-            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-            statement = self._upserts[dialect] = statement.on_conflict_do_update(
+            statement = (pg_insert if dialect.name == "postgresql" else sqlite_insert)(table)
+            statement = statement.on_conflict_do_update(
                 index_elements=list(self.keys),
                 set_={self.count: table.c[self.count] + statement.excluded[self.count]},
             )
-        return statement
+            names = (*self.keys, self.count)
+            compiled = statement.compile(dialect=dialect, column_keys=list(names))
+            if any(table.c[name].type.bind_processor(dialect) for name in names):
+                raise TypeError(f"{table.name}: counter columns must need no bind processing")
+            order = None
+            if compiled.positional:
+                order = tuple(names.index(name) for name in compiled.positiontup)
+            found = self._upserts[dialect.name] = (str(compiled), order)
+        return found
 
     def add(self, key: Any, delta: int) -> None:
         self.add_all([key], delta)
