@@ -73,10 +73,12 @@ def due_state(due: datetime | None) -> str | None:
 def case_labels() -> dict[str, Any]:
     """What every staff page needs to show a case: the names of statuses, priorities and
     types, the state of a deadline, and the addresses of a case and of its "Take" button."""
+    # Translated once a page, not once a row: a case list shows each of them fifty times.
+    types = {key: type_label(key) for key in ticket_types()}
     return {
-        "status_labels": STATUS_LABELS,
-        "priority_labels": PRIORITY_LABELS,
-        "type_label": type_label,
+        "status_labels": {status: str(label) for status, label in STATUS_LABELS.items()},
+        "priority_labels": {priority: str(label) for priority, label in PRIORITY_LABELS.items()},
+        "type_label": lambda key: types.get(key, key),
         "due_state": due_state,
         "case_url": url_builder("desk.staff.case", "ref"),
         "take_url": url_builder("desk.staff.take", "ref"),
