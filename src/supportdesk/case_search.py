@@ -71,21 +71,39 @@ def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
 
 
 def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
-    """Every word in the subject, the reference, the order id or any message; newest first."""
+    """Every word in the subject, the reference, the order id or any message; newest first.
+
+    First the ids of the newest matches, twice a page of them, read from the index alone, and
+    the visible cases among them: an agent who sees every match has the page from these.
+    Joining every match to its case before choosing the newest read all of them (5,452 cases
+    for a common word at 100,000 cases: half of the search's time). Only when the visibility
+    rules hide some of those cases are the older matches read that way."""
     matches = search.matching(CASE_SOURCE, text, locale="any")
     if matches is None:
         return []
     keys = matches.subquery()
     # The key is cast, not the case's id: the join then reads cases by their primary key, where
     # casting the id read every visible case for each match (minutes at 100,000 cases).
+    case_id = sa.cast(keys.c.doc_key, sa.Integer)
+    first = db.session.scalars(sa.select(case_id).order_by(case_id.desc()).limit(2 * limit)).all()
+    if not first:
+        return []
+    found = list(
+        db.session.scalars(
+            visible.where(Ticket.id.in_(first)).order_by(Ticket.id.desc()).limit(limit)
+        )
+    )
+    if len(found) == limit or len(first) < 2 * limit:
+        return found
     # The newest matches are chosen by their ids alone, then only those cases read whole: sorted
     # with their columns (and their people's), thousands of matches cost three times as much.
-    newest = (
+    older = (
         visible.with_only_columns(Ticket.id)
-        .join(keys, Ticket.id == sa.cast(keys.c.doc_key, sa.Integer))
+        .join(keys, Ticket.id == case_id)
+        .where(Ticket.id < first[-1])
         .order_by(Ticket.id.desc())
-        .limit(limit)
+        .limit(limit - len(found))
         .correlate(None)
     )
-    query = visible.where(Ticket.id.in_(newest.scalar_subquery()))
-    return list(db.session.scalars(query.order_by(Ticket.id.desc())))
+    query = visible.where(Ticket.id.in_(older.scalar_subquery()))
+    return found + list(db.session.scalars(query.order_by(Ticket.id.desc())))

@@ -85,6 +85,24 @@ def test_search_never_finds_what_the_actor_may_not_see(app, seller, make_user):
     assert search_cases(seller, "suspicious") == []  # case search is a staff tool
 
 
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 8])
+def test_the_newest_visible_matches_when_newer_ones_are_hidden(app, seller, make_user, limit):
+    """The newest matches are looked at first: when the actor may not see some of them, the
+    page is made up from older matches, the same cases in the same order as if every match
+    had been read."""
+    fraud_agent = make_user("agent", queues=["fraud"])
+    support_agent = make_user("agent", queues=["seller_support"])
+    made = []
+    for kind in ["fraud"] * 5 + ["contact"] * 4 + ["fraud"] * 2 + ["contact"]:
+        type_key = "fraud_report" if kind == "fraud" else "contact"
+        made.append((kind, case(seller, "Courier lost it", "the courier", type_key=type_key)))
+    case(seller, "Something else", "no match here")
+    for actor, kind in ((fraud_agent, "fraud"), (support_agent, "contact")):
+        newest_first = [t.id for k, t in reversed(made) if k == kind]
+        found = [t.id for t in search_cases(actor, "courier", limit=limit)]
+        assert found == newest_first[:limit], (kind, limit)
+
+
 def test_reference_order_id_and_email_lookups(app, seller, other_seller, agent):
     mine = case(seller, "A", "b", order_id="112-3345")
     theirs = case(other_seller, "C", "d")
