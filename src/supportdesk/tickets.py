@@ -250,13 +250,13 @@ def open_ticket(
         # Every case filed saves a read; only a repeated one pays a rolled-back insert.
         with writing(keep_loaded=True):
             now = utcnow()
-            ticket = Ticket(
+            draft = Ticket(
                 type_key=ttype.key,
                 seller_id=seller.id,
                 subject=subject,
                 priority=priority,
                 status=Status.NEW,
-                queue=_queue_for(ttype),
+                queue_id=_queue_for(ttype).id,
                 order_id=(order_id or "").strip() or None,
                 fields=cleaned,
                 idempotency_key=idempotency_key,
@@ -264,17 +264,37 @@ def open_ticket(
                 updated_at=now,
                 last_reply_by="seller",
             )
-            db.session.add(ticket)
-            message = _add_message(
-                ticket, actor, body, internal=False, via=via, uploads=attachments, written=written
-            )
-            case_state.start_clock(ticket, now)
+            case_state.start_clock(draft, now)
+            ticket = _insert_case(draft)
+            if attachments:  # the message's files refer to it: written by the unit of work
+                message = _add_message(
+                    ticket,
+                    actor,
+                    body,
+                    internal=False,
+                    via=via,
+                    uploads=attachments,
+                    written=written,
+                )
+                db.session.flush()
+                message_id = message.id
+            else:
+                message_id = db.session.scalar(
+                    _INSERT_MESSAGE,
+                    {
+                        "ticket_id": ticket.id,
+                        "author_id": actor.id,
+                        "body": body,
+                        "internal": False,
+                        "via": via,
+                    },
+                )
             _apply_decisions(ticket)
             case_state.bump_count(ticket.queue_id, Status.NEW, +1)
             _event(ticket, actor, "opened", type=ttype.key, via=via)
-            enqueue("ticket_opened", ticket=ticket, recipient=seller, message_id=message.id)
-            # Indexed last, its one message given: the index's flush writes the outbox row and
-            # the document (and the decisions, if any) in one pass.
+            enqueue("ticket_opened", ticket=ticket, recipient=seller, message_id=message_id)
+            # Indexed last, its one message given: the index's flush writes the decisions, if
+            # any, with it.
             index_case(ticket, [body], new=True)
     except IntegrityError:
         files.discard(written)
@@ -287,6 +307,23 @@ def open_ticket(
         raise
     plugin_host().call_isolated("ticket_opened", ticket=ticket)
     return ticket
+
+
+#: A new case and its first message are written as plain inserts: the case read back whole by
+#: the same statement (the session then holds it as if it had flushed it), the message's id
+#: alone. The unit of work cost more than both statements: about a tenth of a filing.
+_INSERT_CASE = sa.insert(Ticket).returning(Ticket)
+_INSERT_MESSAGE = sa.insert(Message.__table__).returning(Message.__table__.c.id)
+
+
+def _insert_case(draft: Ticket) -> Ticket:
+    """Write ``draft`` (a case never added to the session) and return it as the session's."""
+    values = {
+        column.key: getattr(draft, column.key)
+        for column in Ticket.__mapper__.column_attrs
+        if column.key in draft.__dict__
+    }
+    return db.session.scalars(_INSERT_CASE, [values]).one()
 
 
 def _apply_decisions(ticket: Ticket) -> None:
