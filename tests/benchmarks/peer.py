@@ -100,7 +100,13 @@ def run_setup(building: Path, cases: int) -> None:
     with (
         log.open("w") as output,
         subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            # Started from /: in the mount namespace a checkout under /tmp is hidden, and the
+            # shims of a Python version manager give up in a working folder that is gone.
+            cwd="/",
         ) as setup,
     ):
         for line in setup.stdout:
