@@ -266,29 +266,7 @@ def open_ticket(
             )
             case_state.start_clock(draft, now)
             ticket = _insert_case(draft)
-            if attachments:  # the message's files refer to it: written by the unit of work
-                message = _add_message(
-                    ticket,
-                    actor,
-                    body,
-                    internal=False,
-                    via=via,
-                    uploads=attachments,
-                    written=written,
-                )
-                db.session.flush()
-                message_id = message.id
-            else:
-                message_id = db.session.scalar(
-                    _INSERT_MESSAGE,
-                    {
-                        "ticket_id": ticket.id,
-                        "author_id": actor.id,
-                        "body": body,
-                        "internal": False,
-                        "via": via,
-                    },
-                )
+            message_id = _first_message(ticket, actor, body, via, attachments, written)
             _apply_decisions(ticket)
             case_state.bump_count(ticket.queue_id, Status.NEW, +1)
             _event(ticket, actor, "opened", type=ttype.key, via=via)
@@ -324,6 +302,34 @@ def _insert_case(draft: Ticket) -> Ticket:
         if column.key in draft.__dict__
     }
     return db.session.scalars(_INSERT_CASE, [values]).one()
+
+
+def _first_message(
+    ticket: Ticket,
+    author: User,
+    body: str,
+    via: str,
+    uploads: Sequence[files.Upload],
+    written: list[str],
+) -> int:
+    """Write a new case's first message; its id. With files, through ``_add_message`` (the
+    attachments refer to the message object); without, as a plain insert."""
+    if uploads:
+        message = _add_message(
+            ticket, author, body, internal=False, via=via, uploads=uploads, written=written
+        )
+        db.session.flush()
+        return message.id
+    return db.session.scalar(
+        _INSERT_MESSAGE,
+        {
+            "ticket_id": ticket.id,
+            "author_id": author.id,
+            "body": body,
+            "internal": False,
+            "via": via,
+        },
+    )
 
 
 def _apply_decisions(ticket: Ticket) -> None:
