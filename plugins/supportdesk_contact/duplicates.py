@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import redirect, url_for
 from werkzeug.wrappers import Response
 
+from supportdesk import tickets
 from supportdesk.accounts import current_user
 from supportdesk.extensions import db
 from supportdesk.models import Message, Status, Ticket
@@ -47,11 +48,7 @@ def reply_key(key: str) -> str:
 #: Where the same form went before, in one statement (every form sent runs it, built once):
 #: the case it opened, else the case it added its message to.
 _DONE_BEFORE = (
-    sa.select(Ticket.ref, sa.literal(0).label("rank"))
-    .where(
-        Ticket.seller_id == sa.bindparam("seller_id"),
-        Ticket.idempotency_key == sa.bindparam("idempotency_key"),
-    )
+    tickets.CASE_BY_KEY.with_only_columns(Ticket.ref, sa.literal(0).label("rank"))
     .union_all(
         sa.select(Ticket.ref, sa.literal(1))
         .join(Message, Message.ticket_id == Ticket.id)

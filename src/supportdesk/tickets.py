@@ -194,7 +194,9 @@ def index_case(ticket: Ticket, bodies: Sequence[str] | None = None, *, new: bool
 
 # Built once: every case filed runs them.
 _QUEUE_BY_KEY = sa.select(Queue).where(Queue.key == sa.bindparam("key"))
-_CASE_BY_KEY = sa.select(Ticket).where(
+#: A seller's case by its idempotency key (bound as ``seller_id``, ``idempotency_key``): what
+#: ``existing_case`` reads, and what a form that looks up more than the case builds on.
+CASE_BY_KEY = sa.select(Ticket).where(
     Ticket.seller_id == sa.bindparam("seller_id"),
     Ticket.idempotency_key == sa.bindparam("idempotency_key"),
 )
@@ -214,7 +216,7 @@ def existing_case(seller: User, idempotency_key: str | None) -> Ticket | None:
     if not idempotency_key:
         return None
     return db.session.scalar(
-        _CASE_BY_KEY, {"seller_id": seller.id, "idempotency_key": idempotency_key}
+        CASE_BY_KEY, {"seller_id": seller.id, "idempotency_key": idempotency_key}
     )
 
 
