@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from supportdesk import search
 from supportdesk.extensions import db
 from supportdesk.search.analysis import fold, stem
+from supportdesk.search.backends import backend
 from supportdesk.web import url_builder
 
 from . import lexicon
@@ -57,6 +58,9 @@ class HelpResults:
     #: The ``HelpSearch`` row this search was logged as (None when not logged): the results'
     #: links carry it, so the article a search led to is recorded.
     search_id: int | None = None
+    #: Set when more pages matched than the search counts (then ``total`` is one more): the
+    #: page says "more than" this many.
+    more_than: int | None = None
 
 
 class _Words:
@@ -256,11 +260,13 @@ def search_help(
         hits=hits,
         total=results.total,
         page=page,
-        pages=max(1, math.ceil(results.total / per_page)),
+        # Pages past the ranked results would be empty: the pager does not offer them.
+        pages=max(1, math.ceil(min(results.total, results.reachable or results.total) / per_page)),
         corrected=results.corrected,
         took_ms=round(took, 2),
         words=results.words,
         search_id=search_id,
+        more_than=cap if results.total > (cap := backend().COUNT_CAP) else None,
     )
 
 

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from supportdesk import SupportDesk, hookimpl
 from supportdesk.extensions import db
 from supportdesk.search import schema as search_schema
+from supportdesk.search.backends import backend
 from supportdesk.testing import base_config
 from supportdesk_helpcenter import articles, views
 from supportdesk_helpcenter.articles import ArticleData
@@ -109,6 +110,25 @@ def test_results_are_paginated(client, write_article):
     assert not set(result_slugs(first)) & set(result_slugs(second))
     beyond = page(client, "/help/search?q=parcel&lang=en&page=7")
     assert "There are no more results." in beyond
+
+
+def test_the_pager_offers_only_the_pages_the_ranked_results_fill(
+    client, write_article, monkeypatch
+):
+    """More articles match than the search ranks (120 on SQLite, 100 on PostgreSQL, lowered
+    here) and than it counts: the page says "more than", and its pager stops at the last page
+    that has results instead of offering empty ones."""
+    ranker = type(backend())
+    monkeypatch.setattr(ranker, "CANDIDATE_CAP", 12)
+    monkeypatch.setattr(ranker, "COUNT_CAP", 20)
+    for number in range(25):
+        write_article(f"parcel-{number:02d}", "en", f"Parcel question {number:02d}", "parcel")
+    first = page(client, "/help/search?q=parcel&lang=en")
+    assert "More than 20 results · page 1 of 2" in first
+    last = page(client, "/help/search?q=parcel&lang=en&page=2")
+    assert len(result_slugs(last)) == 2 and 'rel="next"' not in last
+    french = client.get("/help/search?q=parcel&lang=en", headers={"Accept-Language": "fr"})
+    assert "Plus de 20 résultats · page 1 sur 2" in french.get_data(as_text=True)
 
 
 def test_the_category_filter_keeps_one_category(client, library):

@@ -75,6 +75,8 @@ class Results:
     total: int
     words: list[str]
     corrected: str | None = None  # the query as we understood it, when a word was corrected
+    #: How many results pages can show (the ranked ones), when fewer than ``total``.
+    reachable: int | None = None
 
 
 def _surface_terms(document: Document) -> set[str]:
@@ -229,4 +231,4 @@ def search(
     )
     if near:  # a plugin found documents near in meaning: the page is chosen from the blend
         ranked = blending.page(ranked, near, limit, offset)
-    return Results(ranked.keys, ranked.scores, ranked.total, terms, corrected)
+    return Results(ranked.keys, ranked.scores, ranked.total, terms, corrected, ranked.reachable)

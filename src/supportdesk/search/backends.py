@@ -53,6 +53,9 @@ class Ranked:
     keys: list[str]
     scores: list[float]
     total: int
+    #: How many of them pages can show: only the best candidates are ranked, and a page past
+    #: them is empty however many documents match (None: as many as ``total``).
+    reachable: int | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ class SqliteBackend:
         if feedback:
             scored = self._fed_back(base, query, rows, scored, stats, ahead, offset + limit)
         page = scored[offset : offset + limit]
-        return Ranked([k for k, _ in page], [s for _, s in page], total)
+        return Ranked([k for k, _ in page], [s for _, s in page], total, len(scored))
 
     def _fed_back(
         self,
@@ -494,7 +497,7 @@ class PostgresBackend:
             return Ranked([], [], 0)
         known = self.COUNT_CAP + 1 if known > self.COUNT_CAP else 0
         total = max(page.candidates, page.typed, known)
-        return Ranked(page.keys, [-score for score in page.scores], total)
+        return Ranked(page.keys, [-score for score in page.scores], total, page.candidates)
 
 
 def _read(statement: str, parameters: tuple) -> list[tuple]:

@@ -118,4 +118,5 @@ def page(ranked: Ranked, near: Mapping[str, float], limit: int, offset: int) -> 
     ordered = blend(ranked.keys, ranked.scores, near, weight())
     shown = ordered[offset : offset + limit]
     total = max(ranked.total, len(ordered))
-    return Ranked([key for key, _ in shown], [score for _, score in shown], total)
+    reachable = None if ranked.reachable is None else max(ranked.reachable, len(ordered))
+    return Ranked([key for key, _ in shown], [score for _, score in shown], total, reachable)
