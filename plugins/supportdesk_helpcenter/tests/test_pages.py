@@ -131,6 +131,20 @@ def test_the_pager_offers_only_the_pages_the_ranked_results_fill(
     assert "Plus de 20 résultats · page 1 sur 2" in french.get_data(as_text=True)
 
 
+def test_pages_holding_only_some_words_follow_those_holding_them_all(client, write_article):
+    """Eleven pages hold both words, fill the first page and more; fifteen hold one of them:
+    the pager offers the pages that list those too, to the last one."""
+    for number in range(11):
+        write_article(f"both-{number:02d}", "en", f"Parcel refund {number:02d}", "parcel refund")
+    for number in range(15):
+        write_article(f"one-{number:02d}", "en", f"Parcel tracking {number:02d}", "parcel")
+    first = page(client, "/help/search?q=parcel+refund&lang=en")
+    assert "26 results · page 1 of 3" in first
+    assert all(slug.startswith("both-") for slug in result_slugs(first))
+    last = page(client, "/help/search?q=parcel+refund&lang=en&page=3")
+    assert len(result_slugs(last)) == 6 and 'rel="next"' not in last
+
+
 def test_the_category_filter_keeps_one_category(client, library):
     everything = result_slugs(page(client, "/help/search?q=order&lang=en"))
     assert {"refund-a-buyer", "ship-an-order", "seller-fees"} <= set(everything)

@@ -58,6 +58,13 @@ class Ranked:
     reachable: int | None = None
 
 
+def reachable(ranked_here: int, total: int, cap: int) -> int:
+    """What pages can show: the candidates this page ranked, or, when documents holding only
+    some words were not needed yet (a deeper page gathers them), as many of the ``total`` as
+    the candidates may be."""
+    return max(ranked_here, min(total, cap))
+
+
 @dataclass(frozen=True)
 class Passage:
     """A document's body as given to the index, with composed accents (a decomposed « é » is
@@ -204,7 +211,8 @@ class SqliteBackend:
         if feedback:
             scored = self._fed_back(base, query, rows, scored, stats, ahead, offset + limit)
         page = scored[offset : offset + limit]
-        return Ranked([k for k, _ in page], [s for _, s in page], total, len(scored))
+        shown = reachable(len(scored), total, self.CANDIDATE_CAP)
+        return Ranked([k for k, _ in page], [s for _, s in page], total, shown)
 
     def _fed_back(
         self,
@@ -497,7 +505,8 @@ class PostgresBackend:
             return Ranked([], [], 0)
         known = self.COUNT_CAP + 1 if known > self.COUNT_CAP else 0
         total = max(page.candidates, page.typed, known)
-        return Ranked(page.keys, [-score for score in page.scores], total, page.candidates)
+        shown = reachable(page.candidates, total, self.CANDIDATE_CAP)
+        return Ranked(page.keys, [-score for score in page.scores], total, shown)
 
 
 def _read(statement: str, parameters: tuple) -> list[tuple]:
