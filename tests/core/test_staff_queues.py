@@ -173,6 +173,42 @@ def walk(client, url):
     return refs, pages
 
 
+def test_a_queue_page_reads_its_cases_in_the_same_statements_however_many_it_lists(
+    app, client, login, make_user, support_agent
+):
+    """Each case's seller and assignee come with the page's cases: a page of six cases from
+    six sellers, given to three agents, runs the statements of a page of one, and shows
+    each of their names."""
+    agents = [support_agent] + [
+        make_user("agent", name=f"Agent {i}", queues=["seller_support"]) for i in range(2)
+    ]
+    login(client, support_agent)
+
+    def statements_of_page() -> tuple[int, str]:
+        seen = []
+
+        def record(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            html = client.get("/staff/queues/seller_support").get_data(as_text=True)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        return len(seen), html
+
+    first = new_case(make_user(name="Seller 0"))
+    assign(first, actor=support_agent, assignee=agents[0])
+    one, _html = statements_of_page()
+    for i in range(1, 6):
+        case = new_case(make_user(name=f"Seller {i}"))
+        assign(case, actor=support_agent, assignee=agents[i % 3])
+    six, html = statements_of_page()
+    assert six == one
+    assert all(f"Seller {i}" in html for i in range(6))
+    assert "Agent 0" in html and "Agent 1" in html
+
+
 def test_the_queue_view_pages_and_sorts_its_cases(app, client, login, seller, support_agent):
     app.config["SUPPORTDESK_PAGE_SIZE"] = 2
     cases = [new_case(seller, subject=f"Case {i}") for i in range(5)]
