@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from limits.storage import MemoryStorage
 
 from supportdesk import ConfigurationError
 from supportdesk.accounts import create_token, create_user
@@ -36,6 +38,7 @@ from supportdesk.config import settings_from_env
 from supportdesk.extensions import db
 from supportdesk.models import Outbox, Ticket, User, utcnow
 from supportdesk.plugins import PluginError
+from supportdesk.rate_limits import MemoryCounters
 from tests.servers import GunicornServer, free_port, server_environment
 
 PASSWORD = "correct horse battery"
@@ -345,6 +348,38 @@ def test_a_rate_that_cannot_be_read_stops_the_start(make_app, setting, value):
     refused = (ConfigurationError, PluginError)  # a plugin's setting fails its start-up hook
     with pytest.raises(refused, match=f"{setting} must be a rate such as '5 per hour'"):
         make_app(**{setting: value})
+
+
+def test_memory_counters_start_no_thread_and_give_back_expired_ones(make_app, monkeypatch):
+    """In memory, the counters of one process: the limit still refuses at its count, counting
+    starts no thread (limits' own started one at nearly every count), and an expired counter's
+    memory is given back by a later count."""
+    app = limited_desk(make_app, SUPPORTDESK_LOGIN_RATE_LIMIT="3 per minute")
+    assert app.config["RATELIMIT_STORAGE_URI"] == "supportdesk-memory://"
+    client = app.test_client()
+    time.sleep(0.05)  # the storage's first timer, started when it was made, has run
+    timers_before = {t for t in threading.enumerate() if isinstance(t, threading.Timer)}
+    statuses = []
+    for _ in range(4):
+        time.sleep(0.015)  # farther apart than limits' 10 ms timer
+        statuses.append(client.post("/sign-in", data={"email": "x@example.com"}).status_code)
+        started = {t for t in threading.enumerate() if isinstance(t, threading.Timer)}
+        assert started <= timers_before
+    assert statuses[-1] == 429 and 429 not in statuses[:3]
+
+    counters = MemoryCounters()
+    counters.incr("soon-gone", expiry=0.01)
+    time.sleep(0.02)
+    monkeypatch.setattr(counters, "SWEEP_SECONDS", 0.0)
+    counters.incr("another", expiry=60)
+    assert "soon-gone" not in counters.storage and counters.get("another") == 1
+
+
+def test_memory_counters_rest_on_what_limits_calls_before_counting():
+    """:class:`MemoryCounters` replaces limits' private expiry scheduling: a limits release
+    that renames it must fail here, not bring the threads back unseen."""
+    assert callable(getattr(MemoryStorage, "_MemoryStorage__schedule_expiry", None))
+    assert callable(getattr(MemoryStorage, "_MemoryStorage__expire_events", None))
 
 
 def test_the_redis_settings_from_the_environment(make_app):
