@@ -13,6 +13,7 @@ from supportdesk.case_search import normalise_ref, search_cases
 from supportdesk.database import write_transaction
 from supportdesk.extensions import db
 from supportdesk.models import SearchTerm
+from supportdesk.search import ranking
 from supportdesk.search.analysis import analyse
 from supportdesk.search.backends import backend, scope_text
 from supportdesk.testing import at_once, database_url_for_tests, reset_postgres_schema
@@ -133,6 +134,21 @@ def test_fold_and_analyse():
 def add(key, title, body, locale):
     with write_transaction():
         search.index(search.Document(source="t", key=key, locale=locale, title=title, body=body))
+
+
+def test_a_case_indexed_keeps_the_help_pages_statistics(app, seller):
+    """Ranking reads each source's statistics once a while; a document indexed by this process
+    makes its own source's be read again (the next ranking counts it), and no other's: a case
+    filed used to make the next help search read the help pages' again."""
+    add("parcel", "Lost parcel", "The parcel never came.", "en")
+    pages = ranking.corpus_stats("t", "en")
+    with write_transaction():
+        search.index(search.Document(source="other", key="1", locale="en", title="x", body="y"))
+    case(seller, "Parcel lost", "The buyer says the parcel never came")
+    assert ranking.corpus_stats("t", "en") is pages
+    add("label", "Print a label", "How to print a shipping label.", "en")
+    again = ranking.corpus_stats("t", "en")
+    assert again is not pages and again.documents == pages.documents + 1
 
 
 def test_a_common_stem_keeps_a_positive_weight(app):

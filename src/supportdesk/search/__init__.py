@@ -117,7 +117,9 @@ def index(document: Document, *, new: bool = False) -> None:
         document.source, document.locale, old_terms, set(values["terms"].split())
     )
     db.session.flush()
-    forget_stats()
+    # Only this source's: a case filed or answered would otherwise have the next help search
+    # of this process read the help pages' statistics again (20 ms at 10,000 articles).
+    forget_stats(document.source)
     plugin_host().call_isolated("search_document_indexed", document=document)
 
 

@@ -209,5 +209,8 @@ def corpus_stats(source: str, locale: str | None) -> CorpusStats:
     return cached
 
 
-def forget_stats() -> None:
-    _stats.clear()
+def forget_stats(source: str | None = None) -> None:
+    """Drop the cached statistics of ``source`` (of every source unless one is named): this
+    process has just changed its documents."""
+    for key in [key for key in _stats if source is None or key[1] == source]:
+        del _stats[key]
