@@ -18,6 +18,7 @@ from flask import current_app, url_for
 from markupsafe import Markup, escape
 
 from supportdesk import search
+from supportdesk.database import keeping_loaded
 from supportdesk.extensions import db
 from supportdesk.search.analysis import fold, stem
 from supportdesk.search.backends import backend
@@ -255,7 +256,8 @@ def search_help(
             },
         )
         search_id = logged.inserted_primary_key[0]
-        db.session.commit()
+        with keeping_loaded() as session:
+            session.commit()
     return HelpResults(
         hits=hits,
         total=results.total,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 
@@ -92,10 +92,7 @@ def write_transaction(*, keep_loaded: bool = False) -> Iterator[Session]:
     case): the signed-in seller and the rows just written are then not read back.
     """
     session = db.session()
-    expire = session.expire_on_commit
-    if keep_loaded:
-        session.expire_on_commit = False
-    try:
+    with keeping_loaded(session) if keep_loaded else nullcontext():
         if session.in_transaction():
             session.commit()
         token = _immediate.set(True)
@@ -104,6 +101,18 @@ def write_transaction(*, keep_loaded: bool = False) -> Iterator[Session]:
                 yield session
         finally:
             _immediate.reset(token)
+
+
+@contextmanager
+def keeping_loaded(session: Session | None = None) -> Iterator[Session]:
+    """Commits inside leave the session's objects loaded instead of expiring them: for a
+    write that decides nothing on what was read before it (a search logged), so that the page
+    does not read the signed-in user again after it."""
+    session = db.session() if session is None else session
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield session
     finally:
         session.expire_on_commit = expire
 
