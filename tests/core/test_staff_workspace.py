@@ -103,6 +103,32 @@ def page(client, ticket):
 # --- what the page shows ----------------------------------------------------------------------
 
 
+def test_a_seller_with_many_cases_is_shown_as_more_than_a_count(client, login, seller, agent):
+    """The side box counts a seller's other cases up to a hundred: past that it says "more
+    than 99" (in French too) and links to all of them, and the newest are still listed."""
+    ticket = new_case(seller)
+    queue_id = ticket.queue_id
+    db.session.execute(
+        sa.insert(Ticket),
+        [
+            {
+                "type_key": "contact",
+                "seller_id": seller.id,
+                "subject": f"Earlier {i}",
+                "queue_id": queue_id,
+            }
+            for i in range(120)
+        ],
+    )
+    db.session.commit()
+    html = page(login(client, agent), ticket)
+    assert "More than 99 other cases:" in text(html)
+    assert html.count('<li><a href="/staff/cases/') == 5
+    assert f'href="/staff/search?q={seller.email}">All cases of this seller</a>' in html
+    french = client.get(f"/staff/cases/{ticket.ref}", headers={"Accept-Language": "fr"})
+    assert "Plus de 99 autres demandes\xa0:" in french.get_data(as_text=True)
+
+
 def test_the_workspace_shows_the_thread_the_seller_and_the_case(
     client, login, seller, agent, other_seller
 ):
