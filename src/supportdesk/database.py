@@ -129,8 +129,8 @@ class CommitTimeCounts:
     moment, and no two transactions wait on each other.
 
     ``model`` is the counters' table: ``keys`` its unique columns, ``count`` the counter; each
-    kind's changes are one batched upsert. ``after_write`` runs once they are written (to drop
-    what a process keeps in memory from the old counts).
+    kind's changes are one batched upsert. ``after_write`` runs once they are written, given
+    the keys written (to drop what a process keeps in memory from their old counts).
     """
 
     _kinds: dict[str, CommitTimeCounts] = {}
@@ -140,7 +140,7 @@ class CommitTimeCounts:
         model: type,
         keys: tuple[str, ...],
         count: str,
-        after_write: Callable[[], None] | None = None,
+        after_write: Callable[[list[tuple]], None] | None = None,
     ):
         self.model, self.keys, self.count, self.after_write = model, keys, count, after_write
         self.key = f"supportdesk.commit_time_counts.{model.__tablename__}"
@@ -163,7 +163,7 @@ class CommitTimeCounts:
             rows = [dict(zip(names, row, strict=True)) for row in rows]
         connection.exec_driver_sql(sql, rows)
         if self.after_write:
-            self.after_write()
+            self.after_write([key for key, _delta in changes])
 
     def _upsert(self, dialect: Any) -> tuple[str, tuple[int, ...] | None]:
         """The batched upsert's SQL for ``dialect``, compiled once (it runs at every commit),

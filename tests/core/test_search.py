@@ -13,7 +13,7 @@ from supportdesk.case_search import normalise_ref, search_cases
 from supportdesk.database import write_transaction
 from supportdesk.extensions import db
 from supportdesk.models import SearchTerm
-from supportdesk.search import ranking
+from supportdesk.search import ranking, vocabulary
 from supportdesk.search.analysis import analyse
 from supportdesk.search.backends import backend, scope_text
 from supportdesk.testing import at_once, database_url_for_tests, reset_postgres_schema
@@ -149,6 +149,21 @@ def test_a_case_indexed_keeps_the_help_pages_statistics(app, seller):
     add("label", "Print a label", "How to print a shipping label.", "en")
     again = ranking.corpus_stats("t", "en")
     assert again is not pages and again.documents == pages.documents + 1
+
+
+def test_a_case_filed_keeps_the_help_pages_vocabulary(app, seller):
+    """The words a search has checked for typos (and its map of near words) are kept per
+    source and language; new word counts written for cases leave the help pages' alone, and
+    new counts of their own drop them (the next search sees the new words)."""
+    add("refunds", "Refunds", "How refunds work.", "en")
+    assert search.search("t", "refundz", locale="en").corrected == "refunds"
+    checked = vocabulary._checked_words("t", "en")
+    assert "refundz" in checked
+    case(seller, "Refundz card", "The refundz card was charged twice")
+    assert vocabulary._checked_words("t", "en") is checked
+    add("refundz", "Refundz", "The Refundz card and its fees.", "en")
+    assert "refundz" not in vocabulary._checked_words("t", "en")
+    assert search.search("t", "refundz", locale="en").corrected is None
 
 
 def test_a_common_stem_keeps_a_positive_weight(app):

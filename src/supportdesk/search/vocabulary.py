@@ -69,9 +69,20 @@ CHECKED_LIMIT = 50_000
 
 
 def forget() -> None:
-    """Drop cached vocabularies (once this process has written new word counts)."""
+    """Drop every cached vocabulary (a source's words are being deleted)."""
     _maps.clear()
     _checked.clear()
+
+
+def forget_written(keys: list[tuple]) -> None:
+    """Drop the cached vocabularies of the sources and languages whose word counts this
+    process has just written (``keys``: ``(source, locale, term)``), and no other's: a case
+    filed would otherwise have the next help search check its words and build its typo map
+    again."""
+    written = {(source, locale) for source, locale, _term in keys}
+    for cache in (_maps, _checked):
+        for key in [key for key in cache if key[1:] in written]:
+            del cache[key]
 
 
 def _checked_words(source: str, locale: str) -> dict[str, str | None]:
@@ -170,7 +181,7 @@ def correct(
 #: Each word's document count, written at commit: two cases filed at once share common words,
 #: and a rebuild of the case index changes thousands while cases are filed. The vocabularies
 #: this process keeps are forgotten once new counts are written.
-_counts = CommitTimeCounts(SearchTerm, ("source", "locale", "term"), "doc_count", forget)
+_counts = CommitTimeCounts(SearchTerm, ("source", "locale", "term"), "doc_count", forget_written)
 
 
 def update_counts(source: str, locale: str, old: set[str], new: set[str]) -> None:
