@@ -64,6 +64,13 @@ def menu_links(actor):
 
 
 @hookimpl
+def startup(app):
+    from .lexicon import build_before_fork
+
+    build_before_fork(app)
+
+
+@hookimpl
 def register_migrations(app):
     return PACKAGE / "migrations" / "versions"
 

@@ -7,9 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from supportdesk.extensions import db
+from supportdesk.search.analysis import words
 from supportdesk.search.lexicon import Lexicon
 from supportdesk_helpcenter import lexicon
 from supportdesk_helpcenter.models import LexiconEntry
+from supportdesk_helpcenter.tests.quality import harness
 
 PAGE = "/help/manage/lexicon"
 
@@ -85,3 +87,31 @@ def test_the_shipped_lexicon_is_versioned_and_every_line_is_a_rule(locale):
     assert built.errors == []
     assert len(built.meanings) > 500
     assert built.filler
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_admins_lines_over_the_shared_shipped_ones_read_as_one_lexicon(locale):
+    """The admins' lines are built over the shipped lexicon, which is built once a process and
+    shared: every query of the quality sets expands as with one lexicon of all the lines, and
+    the shipped lexicon itself is left as it was."""
+    shipped = lexicon.shipped(locale).lines
+    added = [
+        "refund, money back, cash back",  # terms the shipped lines know, with one more
+        "parcel, package, colis",
+        "vinted pro, seller pro => business account",  # a new phrase
+        "~ heya, cheers",  # filler
+        "seul",  # not a rule: named in the errors
+    ]
+    base = lexicon.shipped_lexicon(locale)
+    before = {key: dict(means) for key, means in base.meanings.items()}
+    flat = Lexicon(shipped + added, locale)
+    layered = Lexicon(added, locale, base=base)
+    assert layered.errors == flat.errors and layered.filler == flat.filler
+    assert layered.longest == flat.longest
+    queries = harness.load_queries() + harness.load_queries(harness.HARD_QUERIES)
+    asked = [q["q"] for q in queries if q["lang"] == locale] + ["money back heya", "seller pro"]
+    for text in asked:
+        terms = words(text)
+        assert layered.concepts(terms) == flat.concepts(terms), text
+        assert [layered.knows(t) for t in terms] == [flat.knows(t) for t in terms], text
+    assert base.meanings == before and "heya" not in base.filler

@@ -83,14 +83,27 @@ def parse_rule(line: str) -> Rule | None:
 
 class Lexicon:
     """The rules of one language, ready to expand queries. A line that is not a rule is left
-    out and named in ``errors`` (a search never fails for a lexicon's typo)."""
+    out and named in ``errors`` (a search never fails for a lexicon's typo).
 
-    def __init__(self, lines: Iterable[str], locale: str, weight: float = SYNONYM_WEIGHT):
+    With ``base`` (a lexicon of the same language and weight), ``lines`` come after its own:
+    the result reads as one lexicon of both, while ``meanings`` holds only what ``lines`` add
+    and the base is shared, not copied (the help centre's shipped lines, a few thousand
+    meanings, under the few its admins add)."""
+
+    def __init__(
+        self,
+        lines: Iterable[str],
+        locale: str,
+        weight: float = SYNONYM_WEIGHT,
+        *,
+        base: Lexicon | None = None,
+    ):
         self.locale = locale
         self.weight = weight
-        self.filler: set[str] = set()
+        self.base = base
+        self.filler: set[str] = set(base.filler) if base is not None else set()
         self.meanings: dict[tuple[str, ...], dict[str, None]] = {}
-        self.errors: list[str] = []
+        self.errors: list[str] = list(base.errors) if base is not None else []
         for rule in filter(None, map(self._rule, lines)):
             if rule.filler:
                 self.filler.update(w for term in rule.terms for w in term.split())
@@ -101,6 +114,8 @@ class Lexicon:
                     found = self.meanings.setdefault(key, {})
                     found.update(dict.fromkeys(m for m in rule.means if m != term))
         self.longest = max(map(len, self.meanings), default=0)
+        if base is not None:
+            self.longest = max(self.longest, base.longest)
 
     def _rule(self, line: str) -> Rule | None:
         try:
@@ -116,7 +131,17 @@ class Lexicon:
         return tuple(stem([w for w in found if w not in stop] or found, self.locale))
 
     def knows(self, word: str) -> bool:
-        return (self._key(word) in self.meanings) or word in self.filler
+        return self._meanings_of(self._key(word)) is not None or word in self.filler
+
+    def _meanings_of(self, key: tuple[str, ...]) -> dict[str, None] | None:
+        """What ``key`` means, the base's meanings first."""
+        own = self.meanings.get(key)
+        if self.base is None:
+            return own
+        under = self.base._meanings_of(key)
+        if own is None or under is None:
+            return own if under is None else under
+        return {**under, **own}
 
     def without_filler(self, terms: list[str]) -> list[str]:
         kept = [t for t in terms if t not in self.filler]
@@ -138,7 +163,7 @@ class Lexicon:
         return concepts
 
     def _alternatives(self, key: tuple[str, ...], typed: set[str]) -> list[tuple[str, float]]:
-        return [(m, self.weight) for m in self.meanings.get(key, ()) if m not in typed]
+        return [(m, self.weight) for m in self._meanings_of(key) or () if m not in typed]
 
 
 def plain_concepts(terms: list[str]) -> list[Concept]:
