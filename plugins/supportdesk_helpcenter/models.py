@@ -48,6 +48,19 @@ class Article(db.Model):
         return f"<Article {self.slug} {self.locale}>"
 
 
+#: The start page's most helpful articles of a language, in the order ``catalogue.popular``
+#: asks: its first rows are read from this index, where the same list sorted every published
+#: article's row (5 ms at 5,000 articles a language, read from pages holding their text).
+sa.Index(
+    "ix_help_articles_popular",
+    Article.locale,
+    Article.published,
+    (Article.helpful_yes - Article.helpful_no).self_group().desc(),
+    Article.updated_at.desc(),
+    Article.id,
+)
+
+
 class HelpSearch(db.Model):
     """One search made on the help pages, for the staff's analytics."""
 
