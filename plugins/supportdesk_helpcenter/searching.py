@@ -59,8 +59,8 @@ class HelpResults:
     #: The ``HelpSearch`` row this search was logged as (None when not logged): the results'
     #: links carry it, so the article a search led to is recorded.
     search_id: int | None = None
-    #: Set when more pages matched than the search counts (then ``total`` is one more): the
-    #: page says "more than" this many.
+    #: Set when more articles matched than the search counts (then ``total`` is one more):
+    #: the page says "more than" this many.
     more_than: int | None = None
 
 
