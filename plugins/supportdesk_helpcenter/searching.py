@@ -21,7 +21,6 @@ from supportdesk import search
 from supportdesk.database import keeping_loaded
 from supportdesk.extensions import db
 from supportdesk.search.analysis import fold, stem
-from supportdesk.search.backends import backend
 from supportdesk.web import url_builder
 
 from . import lexicon
@@ -263,12 +262,12 @@ def search_help(
         total=results.total,
         page=page,
         # Pages past the ranked results would be empty: the pager does not offer them.
-        pages=max(1, math.ceil(min(results.total, results.reachable or results.total) / per_page)),
+        pages=max(1, math.ceil(results.reachable / per_page)),
         corrected=results.corrected,
         took_ms=round(took, 2),
         words=results.words,
         search_id=search_id,
-        more_than=cap if results.total > (cap := backend().COUNT_CAP) else None,
+        more_than=results.more_than,
     )
 
 

@@ -75,8 +75,12 @@ class Results:
     total: int
     words: list[str]
     corrected: str | None = None  # the query as we understood it, when a word was corrected
-    #: How many results pages can show (the ranked ones), when fewer than ``total``.
-    reachable: int | None = None
+    #: How many of them pages can show, at most ``total``: only the best candidates are
+    #: ranked, and a page past them is empty however many documents match.
+    reachable: int = 0
+    #: Set when more documents match than the backend counts (``total`` is then one more):
+    #: a page says "more than" this many.
+    more_than: int | None = None
 
 
 def _surface_terms(document: Document) -> set[str]:
@@ -220,7 +224,8 @@ def search(
             terms, corrected = [*fixed, *last], " ".join([*fixed, *last])
     concepts = lexicon.concepts(terms) if lexicon is not None else plain_concepts(terms)
     near = blending.neighbours(source, text, locale, facet, blending.window(limit, offset))
-    ranked = backend().search(
+    store = backend()
+    ranked = store.search(
         source,
         question_concepts(concepts),
         locale,
@@ -233,4 +238,6 @@ def search(
     )
     if near:  # a plugin found documents near in meaning: the page is chosen from the blend
         ranked = blending.page(ranked, near, limit, offset)
-    return Results(ranked.keys, ranked.scores, ranked.total, terms, corrected, ranked.reachable)
+    reachable = ranked.total if ranked.reachable is None else min(ranked.reachable, ranked.total)
+    more_than = store.COUNT_CAP if ranked.total > store.COUNT_CAP else None
+    return Results(ranked.keys, ranked.scores, ranked.total, terms, corrected, reachable, more_than)
