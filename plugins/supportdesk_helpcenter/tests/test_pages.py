@@ -137,6 +137,7 @@ def test_results_are_paginated(client, write_article):
     assert not set(result_slugs(first)) & set(result_slugs(second))
     beyond = page(client, "/help/search?q=parcel&lang=en&page=7")
     assert "There are no more results." in beyond
+    assert re.search(r"\b13 results</p>", beyond) and "page 7 of" not in beyond
 
 
 def test_the_pager_offers_only_the_pages_the_ranked_results_fill(
