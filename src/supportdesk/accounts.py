@@ -242,7 +242,7 @@ def load_user(session_id: str) -> User | None:
     user = db.session.scalar(_USER_BY_ID, {"user_id": int(user_id)})
     if user is None or str(user.session_version) != version:
         return None
-    if user.role == Role.AGENT and "queues" not in user.__dict__:
+    if user.role == Role.AGENT and "queues" in sa.inspect(user).unloaded:
         queues = db.session.scalars(_QUEUES_OF, {"user_id": user.id}).all()
         set_committed_value(user, "queues", queues)
     return user
