@@ -64,10 +64,10 @@ def menu_links(actor):
 
 
 @hookimpl
-def startup(app):
-    from .lexicon import build_before_fork
+def prepare_for_workers(app):
+    from .lexicon import build_shipped
 
-    build_before_fork(app)
+    build_shipped(app)
 
 
 @hookimpl

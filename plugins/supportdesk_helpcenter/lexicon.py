@@ -10,11 +10,11 @@ again when an entry changes here or, for the entries other processes add, after 
 from __future__ import annotations
 
 import functools
-import logging
-import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -26,8 +26,6 @@ from supportdesk.i18n import gettext as _
 from supportdesk.search.lexicon import SYNONYM_WEIGHT, Lexicon, LexiconError, parse_rule
 
 from .models import LOCALES, LexiconEntry
-
-log = logging.getLogger(__name__)
 
 FOLDER = Path(__file__).with_name("lexicon")
 CACHE_SECONDS = 60.0
@@ -68,7 +66,7 @@ def for_locale(locale: str) -> Lexicon | None:
     key = (str(db.engine.url), locale)
     built = _built.get(key)
     if built is None or time.monotonic() - built[0] > CACHE_SECONDS:
-        weight = float(current_app.config.get("SUPPORTDESK_HELP_SYNONYM_WEIGHT", SYNONYM_WEIGHT))
+        weight = synonym_weight(current_app.config)
         base = shipped_lexicon(locale, weight)
         added = [entry.line for entry in entries(locale)]
         lexicon = Lexicon(added, locale, weight, base=base) if added else base
@@ -80,35 +78,20 @@ def for_locale(locale: str) -> Lexicon | None:
 def shipped_lexicon(locale: str, weight: float = SYNONYM_WEIGHT) -> Lexicon:
     """The shipped lines of ``locale``, built once a process: some 15 ms and 0.8 MiB a
     language, which each minute's rebuild of the admins' lines no longer pays. A server that
-    forks its workers builds them before the first fork (:func:`build_before_fork`), so that
-    the workers share them."""
+    forks its workers builds them before the first fork (:func:`build_shipped`), so that the
+    workers share them."""
     return Lexicon(shipped(locale).lines, locale, weight)
 
 
-#: The synonym weights of the desks built in this process, for :func:`build_before_fork`.
-_weights: set[float] = set()
+def build_shipped(app: Flask) -> None:
+    """The shipped lexicons of ``app``'s weight, built now: a preforking server's parent does,
+    for all its workers (the ``prepare_for_workers`` hook)."""
+    for locale in LOCALES:
+        shipped_lexicon(locale, synonym_weight(app.config))
 
 
-def build_before_fork(app: Flask) -> None:
-    """Called at start-up: just before this process first forks (a preforking server's
-    workers), the shipped lexicons of ``app``'s weight are built, once for all the workers."""
-    _weights.add(float(app.config.get("SUPPORTDESK_HELP_SYNONYM_WEIGHT", SYNONYM_WEIGHT)))
-    _register_fork_hook()
-
-
-@functools.cache
-def _register_fork_hook() -> None:
-    os.register_at_fork(before=_build_shipped)
-
-
-def _build_shipped() -> None:
-    try:
-        for weight in sorted(_weights):
-            for locale in LOCALES:
-                shipped_lexicon(locale, weight)
-    except Exception:  # each worker then builds them at its first search: slower, not wrong
-        log.exception("could not build the shipped lexicons before forking")
-    _weights.clear()
+def synonym_weight(config: Mapping[str, Any]) -> float:
+    return float(config.get("SUPPORTDESK_HELP_SYNONYM_WEIGHT", SYNONYM_WEIGHT))
 
 
 def forget() -> None:

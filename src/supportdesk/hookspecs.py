@@ -17,7 +17,9 @@ Failure isolation, hook by hook:
   ``search_source_cleared``, ``search_neighbours``) are isolated too: a raising plugin is
   logged and skipped, the index and the query go on without it;
 * decision hooks (``permission_allowed``, ``score_ticket``, ``assign_ticket``, ``load_actor``)
-  raise: a wrong decision must not pass silently.
+  raise: a wrong decision must not pass silently;
+* ``prepare_for_workers`` is isolated: a raising plugin is logged and skipped, and its workers
+  build for themselves what it would have built.
 
 ``python -m supportdesk.hookdocs`` writes the reference page ``docs/hooks.md`` from this module.
 """
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from .ticket_types import ExtraField, TicketType
 
 #: ``major.minor``: a minor step adds hooks or arguments; a major step may remove or rename one.
-HOOKS_VERSION = "1.2"
+HOOKS_VERSION = "1.3"
 
 hookspec = pluggy.HookspecMarker("supportdesk")
 hookimpl = pluggy.HookimplMarker("supportdesk")
@@ -161,6 +163,17 @@ def startup(app: Flask) -> None:
     """Called once after every plugin is registered. Check the plugin's configuration and raise
     a clear error for a bad one. Failure: the desk refuses to start (strict mode) or runs
     without the plugin, which the plugins page reports."""
+
+
+@hookspec
+def prepare_for_workers(app: Flask) -> None:
+    """Called in a preforking server's parent (``gunicorn --preload``) just before it forks its
+    first worker, after the core has compiled the templates and loaded the catalogues: build
+    what every worker would otherwise build for itself at its first pages (data read from the
+    plugin's own files, say), so that the workers share one copy of it. Nothing here may read
+    or write the database, and a process that never forks never calls it (the tests, the
+    command line). Failure: logged with the plugin's name and skipped; the workers then build
+    it themselves."""
 
 
 @hookspec

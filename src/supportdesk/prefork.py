@@ -12,7 +12,8 @@ builds for itself, or writes to, it holds alone: every worker more costs that ag
 * what each worker would otherwise build on its first pages, none of it read from the
   database (the compiled templates, each language's catalogues and Babel's locale data, the
   modules imported on first use), the parent builds just before it forks its first worker
-  (:func:`prepare_for_workers`). A process that never forks never pays for it: the tests, a
+  (:func:`prepare_for_workers`), and so do the plugins, through their
+  ``prepare_for_workers`` hook. A process that never forks never pays for it: the tests, a
   server that builds the desk in each worker, the command line.
 """
 
@@ -89,6 +90,8 @@ def prepare_for_workers(app: Flask) -> None:
             flask_babel.format_timedelta(timedelta(hours=3), add_direction=True)
             flask_babel.format_decimal(1234.5)
             flask_babel.format_percent(0.25)
+    with app.app_context():
+        app.extensions["supportdesk"].plugins.call_isolated("prepare_for_workers", app=app)
 
 
 def compile_templates(app: Flask) -> None:

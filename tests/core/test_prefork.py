@@ -9,7 +9,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from supportdesk import prefork
+from supportdesk import hookimpl, prefork
+from supportdesk_helpcenter import lexicon
+from supportdesk_helpcenter.models import LOCALES
 
 
 def _in_forked_child(report) -> str:
@@ -109,3 +111,41 @@ def test_a_template_that_does_not_compile_does_not_stop_the_workers(make_app, ca
 
     assert answer == "200"
     assert "broken.html does not compile" in caplog.text
+
+
+class PreparesForWorkers:
+    name = "prepares_for_workers"
+
+    def __init__(self):
+        self.calls = 0
+
+    @hookimpl
+    def prepare_for_workers(self, app):
+        self.calls += 1
+
+
+class FailsToPrepare:
+    name = "fails_to_prepare"
+
+    @hookimpl
+    def prepare_for_workers(self, app):
+        raise RuntimeError("nothing to share today")
+
+
+def test_plugins_prepare_for_the_workers_in_the_parent_and_a_failing_one_is_skipped(
+    make_app, caplog
+):
+    """The help centre's shipped lexicons are built before the fork (the workers share them);
+    another plugin's hook runs once, in the parent; one that raises is logged, and the workers
+    still answer."""
+    prepares = PreparesForWorkers()
+    desk = make_app(plugins=[prepares, FailsToPrepare()])
+    lexicon.shipped_lexicon.cache_clear()
+
+    def first_page_of_a_worker() -> str:
+        built = lexicon.shipped_lexicon.cache_info().currsize
+        return f"{built} {desk.test_client().get('/sign-in').status_code}"
+
+    assert _in_forked_child(first_page_of_a_worker) == f"{len(LOCALES)} 200"
+    assert prepares.calls == 1
+    assert "plugin fails_to_prepare failed in hook prepare_for_workers" in caplog.text
