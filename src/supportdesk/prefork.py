@@ -68,6 +68,11 @@ def _before_fork() -> None:
             log.exception("could not prepare the desk for its workers")
     if apps:
         gc.collect()  # the garbage compiling left: the workers would freeze it, and keep it
+    for app in apps:
+        # After the collection: what the plugins build fills the room it freed, where the
+        # workers' own first objects would otherwise land on pages they then copy.
+        with app.app_context():
+            app.extensions["supportdesk"].plugins.call_isolated("prepare_for_workers", app=app)
 
 
 def prepare_for_workers(app: Flask) -> None:
@@ -90,8 +95,6 @@ def prepare_for_workers(app: Flask) -> None:
             flask_babel.format_timedelta(timedelta(hours=3), add_direction=True)
             flask_babel.format_decimal(1234.5)
             flask_babel.format_percent(0.25)
-    with app.app_context():
-        app.extensions["supportdesk"].plugins.call_isolated("prepare_for_workers", app=app)
 
 
 def compile_templates(app: Flask) -> None:
