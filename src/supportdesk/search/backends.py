@@ -153,18 +153,27 @@ class SqliteBackend:
     ) -> sa.Select:
         parts = self._terms(terms, stem(terms, locale) if locale else list(terms), False)
         words = " AND ".join(parts) if every_word else " OR ".join(parts)
-        fts = sa.table("search_fts", sa.column("rowid"))
-        match = sa.literal_column("search_fts").op("MATCH")(words)
         # The source and language are tested in the documents' index (id, source, locale,
         # doc_key), not with the scope token: for cases, nearly every document of the index,
         # reading that token's list was a quarter of a case search (5,452 matches of 100,000
-        # cases: 51 -> 39 M instructions in SQLite).
-        query = (
-            sa.select(SearchDocument.doc_key)
-            .join(fts, fts.c.rowid == SearchDocument.id)
-            .where(match, SearchDocument.source == source)
+        # cases: 51 -> 39 M instructions in SQLite). SQLite must be told to read that index:
+        # joined on the rowid, it reads each match's whole row instead, with its text (1,084
+        # matches of 20,000 cases: 1.47 ms, through the index 0.46 ms).
+        where = "search_fts MATCH :words AND search_documents.source = :source"
+        values = {"words": words, "source": source}
+        if locale:
+            where += " AND search_documents.locale = :locale"
+            values["locale"] = locale
+        return (
+            sa.select(sa.column("doc_key", sa.String))
+            .select_from(
+                sa.text(
+                    "search_documents INDEXED BY ix_search_documents_id_source"
+                    " JOIN search_fts ON search_fts.rowid = search_documents.id"
+                )
+            )
+            .where(sa.text(where).bindparams(**values))
         )
-        return query.where(SearchDocument.locale == locale) if locale else query
 
     def search(
         self,
