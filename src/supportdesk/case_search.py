@@ -48,12 +48,19 @@ def normalise_ref(text: str) -> str | None:
     return f"SD-{compact[2:6]}-{compact[6:10]}"
 
 
-def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
-    """Cases the actor may see that match ``text``, newest first."""
+def search_cases(
+    actor: User, text: str, *, limit: int = 50, before: int | None = None
+) -> list[Ticket]:
+    """Cases the actor may see that match ``text``, newest first; with ``before`` (a case id,
+    the last of the page shown), the older ones: the next page."""
     text = "".join(ch for ch in (text or "") if ch.isprintable()).strip()[:200]
     if not text or not may(actor, "view", "staff"):
         return []  # the index holds internal notes: case search is for staff only
     visible = visible_tickets(actor).options(*LISTED)
+    if before is not None:
+        # Each kind of search below keeps the one it chose for the first page: that page had a
+        # case older than ``before`` of its own kind, or it would have offered no next page.
+        visible = visible.where(Ticket.id < before)
     if (ref := normalise_ref(text)) is not None:
         exact = db.session.scalars(visible.where(Ticket.ref == ref)).all()
         if exact:
@@ -78,10 +85,10 @@ def search_cases(actor: User, text: str, *, limit: int = 50) -> list[Ticket]:
     ).all()
     if by_order:
         return list(by_order)
-    return free_text(visible, text, limit)
+    return free_text(visible, text, limit, before)
 
 
-def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
+def free_text(visible: sa.Select, text: str, limit: int, before: int | None = None) -> list[Ticket]:
     """Every word in the subject, the reference, the order id or any message; newest first.
 
     First the ids of the newest matches, twice a page of them, read from the index alone, and
@@ -96,7 +103,10 @@ def free_text(visible: sa.Select, text: str, limit: int) -> list[Ticket]:
     # The key is cast, not the case's id: the join then reads cases by their primary key, where
     # casting the id read every visible case for each match (minutes at 100,000 cases).
     case_id = sa.cast(keys.c.doc_key, sa.Integer)
-    first = db.session.scalars(sa.select(case_id).order_by(case_id.desc()).limit(2 * limit)).all()
+    newest = sa.select(case_id).order_by(case_id.desc()).limit(2 * limit)
+    if before is not None:
+        newest = newest.where(case_id < before)
+    first = db.session.scalars(newest).all()
     if not first:
         return []
     found = list(

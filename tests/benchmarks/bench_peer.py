@@ -282,9 +282,9 @@ def rows_of(
             f"statuses ({peer_facts['deep']:,}), start={DEEP}",
             None, desk["deep"], peer["deep"]),
         Row(4, "case keyword search (c=1)",
-            f"desk: GET /staff/search?q={DESK_WORD} ({facts['matches']:,} cases match, 50 newest "
-            f"shown); peer: nav-bar search '{PEER_WORD}', datatables JSON start=0 "
-            f"({peer_facts['search']:,} match)",
+            f"desk: GET /staff/search?q={DESK_WORD} ({facts['matches']:,} cases match, the 25 "
+            f"newest shown, a page as the peer's); peer: nav-bar search '{PEER_WORD}', "
+            f"datatables JSON start=0 ({peer_facts['search']:,} match)",
             20, desk["search"], peer["search"]),
         Row(5, "help / KB home (c=1)",
             f"desk: GET /help?lang=en ({ARTICLES // 2} English articles); peer: GET /kb/ "

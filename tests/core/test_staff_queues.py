@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from supportdesk import TicketType, hookimpl
 from supportdesk.extensions import db
 from supportdesk.models import Event, Queue, QueueCount, Status, Ticket, User, utcnow
+from supportdesk.pagination import encode_cursor
 from supportdesk.tickets import assign, claim, open_ticket, set_priority, transition
 
 TAKEN = "Another agent has already taken this case."
@@ -507,6 +508,70 @@ def test_order_ids_emails_and_words_list_the_cases(
     assert found("") == set()
     html = client.get("/staff/").get_data(as_text=True)
     assert 'role="search"' in html and 'action="/staff/search"' in html
+
+
+def test_search_results_page_newest_first_past_hidden_cases(
+    app, client, login, seller, other_seller, support_agent
+):
+    """Every match once, newest first, a page at a time, by words and by email alike; cases the
+    agent may not see are skipped however they fall among the pages; past the last page, or
+    with a cursor we did not make, the search says so or starts again."""
+    app.config["SUPPORTDESK_PAGE_SIZE"] = 2
+    cases = []
+    for i in range(7):
+        hidden = i in (2, 5, 6)
+        cases.append(
+            new_case(
+                seller if i % 2 == 0 else other_seller,
+                type_key="secret_case" if hidden else "contact",
+                subject=f"Courier lost parcel {i}",
+            )
+        )
+    shown = [t.ref for t in cases if t.type_key == "contact"][::-1]
+    login(client, support_agent)
+    assert walk(client, "/staff/search?q=courier") == (shown, 2)
+    assert walk(client, f"/staff/search?q={seller.email}")[0] == [cases[4].ref, cases[0].ref]
+
+    first = client.get("/staff/search?q=courier").get_data(as_text=True)
+    assert "Cases that match “courier”, newest first:" in first
+    assert "First page" not in first
+    later_url = re.search(r'<a href="([^"]+)" rel="next">', first).group(1).replace("&amp;", "&")
+    later = client.get(later_url).get_data(as_text=True)
+    assert "Older cases that match “courier”, newest first:" in later
+    assert '<a href="/staff/search?q=courier">First page</a>' in later and 'rel="next"' not in later
+    oldest = encode_cursor([cases[0].id])
+    past = client.get(f"/staff/search?q=courier&cursor={oldest}").get_data(as_text=True)
+    assert refs_in(past) == [] and "There are no more cases that match “courier”." in past
+    assert "First page" in past
+    for forged in ("not-a-cursor", encode_cursor(["x"]), encode_cursor([10**30])):
+        again = client.get(f"/staff/search?q=courier&cursor={forged}")
+        assert again.status_code == 200 and refs_in(again.get_data(as_text=True)) == shown[:2]
+
+    app.config["SUPPORTDESK_PAGE_SIZE"] = 10
+    whole = client.get("/staff/search?q=courier").get_data(as_text=True)
+    assert "4 cases match “courier”." in whole and 'rel="next"' not in whole
+    # A reference on a later page is not opened at once: the agent is paging, not looking up.
+    ref_page = client.get(f"/staff/search?q={cases[3].ref}&cursor={encode_cursor([cases[4].id])}")
+    assert ref_page.status_code == 200 and refs_in(ref_page.get_data(as_text=True)) == [
+        cases[3].ref
+    ]
+
+
+def test_search_pages_in_french(app, client, login, seller, support_agent):
+    app.config["SUPPORTDESK_PAGE_SIZE"] = 1
+    for i in range(2):
+        new_case(seller, subject=f"Colis perdu {i}")
+    login(client, support_agent)
+    headers = {"Accept-Language": "fr"}
+    html = client.get("/staff/search?q=colis", headers=headers).get_data(as_text=True)
+    assert "Demandes correspondant à « colis », des plus récentes aux plus anciennes :" in html
+    later_url = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
+    later = client.get(later_url, headers=headers).get_data(as_text=True)
+    assert "Demandes plus anciennes correspondant à « colis »" in later
+    past = client.get(
+        later_url.split("cursor=")[0] + "cursor=" + encode_cursor([1]), headers=headers
+    ).get_data(as_text=True)
+    assert "Aucune autre demande ne correspond à « colis »." in past
 
 
 def test_search_keeps_the_words_in_the_box(client, login, support_agent):

@@ -22,7 +22,7 @@ from ..case_search import LISTED, normalise_ref, search_cases
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Queue, QueueCount, Role, Status, Ticket, User, UTCDateTime, utcnow
-from ..pagination import BadCursor, SortKey, decode_cursor, keyset_page
+from ..pagination import BadCursor, SortKey, decode_cursor, encode_cursor, keyset_page
 from ..permissions import hidden_type_keys, may, visible_tickets
 from ..ticket_types import FieldErrors, ticket_types, type_label
 from ..web import url_builder
@@ -61,7 +61,6 @@ SORT_KEYS: dict[str, list[SortKey]] = {
     "priority": [SortKey(PRIORITY_RANK), DUE, SortKey(Ticket.id)],
 }
 FILTER_NAMES = ("status", "priority", "type", "assignee", "overdue", "sort")
-SEARCH_LIMIT = 50
 
 
 def due_state(due: datetime | None) -> str | None:
@@ -402,10 +401,25 @@ def report_bulk(action: str, done: int, failed: list[str], assignee: User | None
 @staff_required
 def search() -> Response | str:
     """Find a case: a reference opens it at once; an order id, a seller's email or words list
-    what matches."""
+    what matches, newest first, a page at a time."""
     text = request.args.get("q", "").strip()
-    results = search_cases(current_user, text, limit=SEARCH_LIMIT) if text else []
+    cursor = checked_cursor(request.args.get("cursor"), SORT_KEYS["newest"])
+    before = decode_cursor(cursor, 1)[0] if cursor else None
+    size = page_size()
+    found = search_cases(current_user, text, limit=size + 1, before=before) if text else []
+    results = found[:size]
     ref = normalise_ref(text) if text else None
-    if ref is not None and len(results) == 1 and results[0].ref == ref:
+    if ref is not None and before is None and len(results) == 1 and results[0].ref == ref:
         return redirect(url_for(".case", ref=ref))
-    return render_template("desk/staff/search.html", q=text, results=results, limit=SEARCH_LIMIT)
+    return render_template(
+        "desk/staff/search.html",
+        q=text,
+        results=results,
+        # The count is known when everything fits on the first page; otherwise it is not
+        # counted (the visibility rules would have every match read).
+        counted=before is None and len(found) <= size,
+        next_url=url_for(".search", q=text, cursor=encode_cursor([results[-1].id]))
+        if len(found) > size
+        else None,
+        first_url=url_for(".search", q=text) if before is not None else None,
+    )
