@@ -79,6 +79,8 @@ DESK_DEFAULTS: dict[str, Any] = {
     # The name in the page header; None shows "Seller support" in the visitor's language.
     "SUPPORTDESK_SITE_NAME": None,
     "SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # The page cache of each SQLite connection, in KiB (see database._configure_sqlite).
+    "SUPPORTDESK_SQLITE_CACHE_KIB": 512,
     "SUPPORTDESK_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     # How many files one message may carry.
     "SUPPORTDESK_MAX_ATTACHMENTS": 5,

@@ -28,6 +28,7 @@ def test_sqlite_pragmas_are_set_on_every_connection(app):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -512  # KiB
 
 
 @sqlite_only
@@ -35,6 +36,14 @@ def test_busy_timeout_is_configurable(make_app):
     app = make_app(SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS=1234)
     with app.app_context(), db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+
+
+@sqlite_only
+@pytest.mark.parametrize(("kib", "pages_kib"), [(4096, 4096), (10, 64)])
+def test_the_page_cache_is_configurable_within_a_floor(make_app, kib, pages_kib):
+    app = make_app(SUPPORTDESK_SQLITE_CACHE_KIB=kib)
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -pages_kib
 
 
 @sqlite_only
