@@ -144,6 +144,9 @@ class WrkResult:
     expected: int
     unexpected: int
     first_unexpected: int
+    #: Mixed loads: the filings sent, and the responses that were a filing's 303.
+    posted: int = 0
+    redirected: int = 0
 
     def problems(self) -> list[str]:
         found = []
@@ -191,7 +194,11 @@ def wrk(
         check=True,
     ).stdout
     cpu_used = cpu_ms(server.pid) - cpu_before
-    counted = re.search(r"BENCH expected=(\d+) unexpected=(\d+) first_unexpected=(\d+)", output)
+    counted = re.search(
+        r"BENCH expected=(\d+) unexpected=(\d+) first_unexpected=(\d+)"
+        r" posted=(\d+) redirected=(\d+)",
+        output,
+    )
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in", output)
     if not (counted and rps and total):
@@ -207,6 +214,8 @@ def wrk(
         expected=int(counted.group(1)),
         unexpected=int(counted.group(2)),
         first_unexpected=int(counted.group(3)),
+        posted=int(counted.group(4)),
+        redirected=int(counted.group(5)),
     )
 
 

@@ -1,14 +1,17 @@
 -- The requests of the HTTP benchmark (tests/benchmarks/bench_http.py), for wrk.
 --
 -- Set by the benchmark through the environment:
---   BENCH_MODE      "get" (rotate through BENCH_PATHS) or "filing" (POST the contact form)
+--   BENCH_MODE      "get" (rotate through BENCH_PATHS), "filing" (POST the contact form) or
+--                   "mixed" (each thread's every BENCH_FILING_EVERY-th request a filing, the
+--                   others GETs of BENCH_PATHS)
 --   BENCH_PATHS     the paths to GET, one a line
 --   BENCH_COOKIE    the Cookie header (a signed-in session)
 --   BENCH_AGENT     the User-Agent the session was signed in with
 --   BENCH_FORM      the contact form's multipart body, "@N@" standing for each request's
 --                   number (in its idempotency key and subject) (filing)
 --   BENCH_BOUNDARY  the body's multipart boundary (filing)
---   BENCH_EXPECTED  the status every response must have (200, or 303 for a filing)
+--   BENCH_EXPECTED  the status every response must have (200, or 303 for a filing; in "mixed"
+--                   mode either, and the filings' 303s are counted apart, with the POSTs sent)
 --
 -- Each response's status is counted as expected or not, and the totals are printed on one
 -- "BENCH" line at the end: wrk's own count tells 2xx/3xx from the rest only, and a 302 to the
@@ -16,6 +19,7 @@
 
 local mode = os.getenv("BENCH_MODE")
 local expected_status = tonumber(os.getenv("BENCH_EXPECTED"))
+local filing_every = tonumber(os.getenv("BENCH_FILING_EVERY") or "4")
 local cookie = os.getenv("BENCH_COOKIE") or ""
 local agent = os.getenv("BENCH_AGENT")
 local threads = {}
@@ -48,11 +52,14 @@ function init(args)
   expected_seen = 0
   unexpected_seen = 0
   first_unexpected = 0
+  posted = 0
+  redirected = 0
 end
 
 function request()
   sent = sent + 1
-  if mode == "filing" then
+  if mode == "filing" or (mode == "mixed" and sent % filing_every == 0) then
+    posted = posted + 1
     local n = string.format("%02d%010d", thread_id, sent)
     return wrk.format("POST", "/contact", form_headers, filing(n))
   end
@@ -62,7 +69,10 @@ function request()
 end
 
 function response(status, headers, body)
-  if status == expected_status then
+  if mode == "mixed" and status == 303 then
+    redirected = redirected + 1
+  end
+  if status == expected_status or (mode == "mixed" and (status == 200 or status == 303)) then
     expected_seen = expected_seen + 1
   else
     unexpected_seen = unexpected_seen + 1
@@ -73,13 +83,18 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local good, bad, first = 0, 0, 0
+  local good, bad, first, posts, redirects = 0, 0, 0, 0, 0
   for _, thread in ipairs(threads) do
     good = good + thread:get("expected_seen")
     bad = bad + thread:get("unexpected_seen")
+    posts = posts + thread:get("posted")
+    redirects = redirects + thread:get("redirected")
     if first == 0 then
       first = thread:get("first_unexpected")
     end
   end
-  io.write(string.format("BENCH expected=%d unexpected=%d first_unexpected=%d\n", good, bad, first))
+  io.write(string.format(
+    "BENCH expected=%d unexpected=%d first_unexpected=%d posted=%d redirected=%d\n",
+    good, bad, first, posts, redirects
+  ))
 end
