@@ -107,10 +107,3 @@ def suggest_articles(text, locale, limit):
         Suggestion(title=s.title, url=s.url, snippet=s.snippet, score=s.score)
         for s in suggestions(text, locale, limit)
     ]
-
-
-@hookimpl
-def ticket_opened(ticket):
-    from .analytics import mark_failed_self_help
-
-    mark_failed_self_help(ticket)

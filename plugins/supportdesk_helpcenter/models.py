@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportdesk.extensions import db
-from supportdesk.models import JSONType, UTCDateTime, utcnow
+from supportdesk.models import JSONType, Ticket, UTCDateTime, utcnow
 
 LOCALES = ("en", "fr")
 
@@ -75,8 +75,8 @@ class HelpSearch(db.Model):
     seller_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    # Set when the same seller filed a case soon after: the help pages did not answer them.
-    followed_by_case: Mapped[bool] = mapped_column(default=False)
+    # Whether the same seller filed a case soon after is read from their cases
+    # (analytics.followed_by_case).
     # The article the seller opened from this search's results, if any.
     clicked_slug: Mapped[str | None] = mapped_column(sa.String(120), default=None)
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -84,6 +84,13 @@ class HelpSearch(db.Model):
 
     def as_dict(self) -> dict[str, Any]:
         return {"query": self.query, "locale": self.locale, "results": self.results}
+
+
+#: A seller's cases by when they were filed, for the failed-self-help report, which asks for
+#: each search whether its seller filed a case soon after (without it SQLite read every case
+#: for each search: 490 ms for 630 searches, with it 1.7 ms). On the core's table, made by
+#: this plugin's revision help_0005.
+sa.Index("ix_tickets_seller_created", Ticket.seller_id, Ticket.created_at)
 
 
 class LexiconEntry(db.Model):
