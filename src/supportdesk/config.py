@@ -79,6 +79,9 @@ DESK_DEFAULTS: dict[str, Any] = {
     # The name in the page header; None shows "Seller support" in the visitor's language.
     "SUPPORTDESK_SITE_NAME": None,
     "SUPPORTDESK_SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # A preforking server's parent answers a few pages that only read before its first fork
+    # (prefork.warm_up): its workers share what those built.
+    "SUPPORTDESK_WARM_UP_WORKERS": True,
     # The page cache of each SQLite connection, in KiB (see database._configure_sqlite).
     "SUPPORTDESK_SQLITE_CACHE_KIB": 512,
     "SUPPORTDESK_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,

@@ -66,6 +66,16 @@ def require_rate(name: str, value: Any, example: str = "5 per hour") -> None:
         raise ConfigurationError(str(exc)) from exc
 
 
+#: Set in the WSGI environment of the pages a preforking server's parent answers before its
+#: first fork (``prefork.warm_up``): they count against no limit.
+WARM_UP = "supportdesk.warm_up"
+
+
+@limiter.request_filter
+def _warming_up() -> bool:
+    return bool(request.environ.get(WARM_UP))
+
+
 def retry_minutes() -> int:
     """Whole minutes (at least 1) until the limit that refused this request lets it through,
     for the message that says when to try again."""
