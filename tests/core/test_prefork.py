@@ -238,10 +238,18 @@ def _requests_seen(app) -> list[str]:
 def test_the_parent_warms_up_on_pages_that_write_nothing(make_app, caplog):
     """The pages the parent answers before its first fork read the database and write nothing,
     leave no connection open for the workers to inherit, and count against no rate limit."""
+    from supportdesk.accounts import create_user
     from supportdesk.extensions import db
+    from supportdesk.models import Queue
 
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="1 per hour")
+    with app.app_context():
+        db.session.add(Queue(key="seller_support", name="Seller support"))
+        db.session.commit()
+        create_user("agent@example.com", role="agent", password="x" * 12, queues=["seller_support"])
     seen = _requests_seen(app)
+    statuses = []
+    app.after_request(lambda response: statuses.append(response.status_code) or response)
     statements: list[str] = []
     with app.app_context():
         engine = db.engine
@@ -249,7 +257,9 @@ def test_the_parent_warms_up_on_pages_that_write_nothing(make_app, caplog):
     sa_event.listen(engine, "before_cursor_execute", lambda c, cur, st, *a: statements.append(st))
     prefork._unprepared.add(app)
     prefork._before_fork()
-    assert len(seen) == 2 * len(prefork.WARM_UP_PATHS)  # each page, in English and French
+    # Each page, in English and French, and an agent's queue and a case search, as that agent.
+    assert len(seen) == 2 * (len(prefork.WARM_UP_PATHS) + 2)
+    assert "/staff/queues/seller_support?" in seen and statuses == [200] * len(seen)
     assert any(s.lstrip().upper().startswith("SELECT") for s in statements)
     writes = [s for s in statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     assert writes == []
