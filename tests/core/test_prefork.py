@@ -210,7 +210,12 @@ def test_a_worker_allocates_in_fresh_memory_not_in_pages_shared_with_its_parent(
     assert costs["fill"] < 0.7 * costs["keep"], costs
 
 
-def test_the_fork_hook_takes_the_free_chunks_of_a_built_desk(app):
+def test_the_fork_hook_takes_the_free_chunks_of_a_built_desk(make_app):
+    """The 10,000 holes (2 MB) this test makes in the heap are gone after the fork hook. (Only
+    the calling thread's heap is filled: a process that ran other threads, as a test runner
+    may, keeps the free chunks of theirs; a server's parent runs none.) Without the warm-up,
+    whose own allocations would take some."""
+    app = make_app(SUPPORTDESK_WARM_UP_WORKERS=False)
     libc = _libc()
     libc.mallinfo2.restype = prefork._MallInfo2
 
@@ -226,7 +231,7 @@ def test_the_fork_hook_takes_the_free_chunks_of_a_built_desk(app):
         return f"{before} {info.fordblks - info.keepcost}"
 
     before, after = map(int, _in_forked_child(free_chunks).split())
-    assert before > 2_000_000 and after < 512 * 1024, (before, after)
+    assert before > 2_000_000 and before - after > 1_900_000, (before, after)
 
 
 def _requests_seen(app) -> list[str]:
