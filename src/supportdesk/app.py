@@ -99,7 +99,7 @@ class SupportDesk:
         self._register_notification_channels(app)
         self.plugins.call_startup("register_commands", cli=app.cli)
         self.plugins.call_startup("startup", app=app)
-        share_with_forked_workers(app)
+        share_with_forked_workers(app, standalone=standalone)
 
     def _register_ticket_types(self, app: Flask) -> None:
         for plugin_name, types in self.plugins.call_startup("register_ticket_types", app=app):

@@ -51,12 +51,18 @@ IMPORTED_ON_FIRST_USE = ("email_validator", "encodings.idna")
 
 #: The desks built in this process and not yet prepared for a fork.
 _unprepared: weakref.WeakSet[Flask] = weakref.WeakSet()
+#: The desks that are applications of their own (``create_app``), not mounted in a host's.
+_standalone: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
-def share_with_forked_workers(app: Flask) -> None:
-    """Called once the desk is built: its models and plugins are loaded."""
+def share_with_forked_workers(app: Flask, *, standalone: bool = True) -> None:
+    """Called once the desk is built: its models and plugins are loaded. A desk mounted in a
+    host's application is not warmed up (:func:`warm_up`): the host's own request hooks would
+    run, and may write."""
     configure_mappers()
     _unprepared.add(app)
+    if standalone:
+        _standalone.add(app)
     _install_fork_hooks()
 
 
@@ -74,7 +80,7 @@ def _before_fork() -> None:
             prepare_for_workers(app)
         except Exception:  # a worker then builds what is missing itself: slower, not wrong
             log.exception("could not prepare the desk for its workers")
-        if app.config["SUPPORTDESK_WARM_UP_WORKERS"]:
+        if app in _standalone and app.config["SUPPORTDESK_WARM_UP_WORKERS"]:
             warm_up(app)
     if apps:
         gc.collect()  # the garbage compiling left: the workers would freeze it, and keep it

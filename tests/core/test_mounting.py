@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask import Flask, session
+from flask import Flask, request, session
 from flask_sqlalchemy import SQLAlchemy
 
 from supportdesk import SupportDesk, hookimpl
@@ -187,3 +187,17 @@ def test_a_mounted_desk_is_prepared_for_a_preforking_servers_workers(tmp_path):
     compiled = {name for _loader, name in host.jinja_env.cache}
     assert {"desk/layout.html", "supportdesk_helpcenter/search.html"} <= compiled
     assert host.test_client().get("/support/sign-in").status_code == 200
+
+
+def test_a_mounted_desk_does_not_answer_pages_in_the_hosts_parent(tmp_path):
+    """The warm-up of a preforking server's parent is for a desk of its own: in a host's
+    application it would run the host's request hooks too, which may write."""
+    from supportdesk import prefork
+
+    host = build_host(tmp_path)[0]
+    seen = []
+    host.before_request(lambda: seen.append(request.path) and None)
+    assert host in prefork._unprepared
+    prefork._before_fork()
+    assert seen == []
+    assert "desk/layout.html" in {name for _loader, name in host.jinja_env.cache}  # prepared
