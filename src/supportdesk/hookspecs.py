@@ -168,12 +168,13 @@ def startup(app: Flask) -> None:
 @hookspec
 def prepare_for_workers(app: Flask) -> None:
     """Called in a preforking server's parent (``gunicorn --preload``) just before it forks its
-    first worker, after the core has compiled the templates and loaded the catalogues: build
-    what every worker would otherwise build for itself at its first pages (data read from the
-    plugin's own files, say), so that the workers share one copy of it. Nothing here may read
-    or write the database, and a process that never forks never calls it (the tests, the
-    command line). Failure: logged with the plugin's name and skipped; the workers then build
-    it themselves."""
+    first worker, after the core has compiled the templates, loaded the catalogues and answered
+    its warm-up pages (``SUPPORTDESK_WARM_UP_WORKERS``; the connection they used is closed
+    again): build what every worker would otherwise build for itself at its first pages (data
+    read from the plugin's own files, say), so that the workers share one copy of it. Nothing
+    here may read or write the database, and a process that never forks never calls it (the
+    tests, the command line). Failure: logged with the plugin's name and skipped; the workers
+    then build it themselves."""
 
 
 @hookspec
