@@ -33,11 +33,13 @@ import logging
 import os
 import weakref
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import flask
 import flask_babel
 import sqlalchemy as sa
 from flask import Flask
+from flask_login import FlaskLoginClient
 from jinja2 import TemplateError
 from sqlalchemy.orm import configure_mappers
 
@@ -74,6 +76,8 @@ def _install_fork_hooks() -> None:
 
 def _before_fork() -> None:
     apps = list(_unprepared)
+    if not apps:  # a later fork (a worker replaced): the first one prepared everything
+        return
     for app in apps:
         _unprepared.discard(app)
         try:
@@ -82,15 +86,13 @@ def _before_fork() -> None:
             log.exception("could not prepare the desk for its workers")
         if app in _standalone and app.config["SUPPORTDESK_WARM_UP_WORKERS"]:
             warm_up(app)
-    if apps:
-        gc.collect()  # the garbage compiling left: the workers would freeze it, and keep it
+    gc.collect()  # the garbage compiling left: the workers would freeze it, and keep it
     for app in apps:
         # After the collection: what the plugins build fills the room it freed, where the
         # workers' own first objects would otherwise land on pages they then copy.
         with app.app_context():
             app.extensions["supportdesk"].plugins.call_isolated("prepare_for_workers", app=app)
-    if apps:
-        fill_free_heap_chunks()
+    fill_free_heap_chunks()
 
 
 class _MallInfo2(ctypes.Structure):
@@ -193,9 +195,8 @@ def warm_up(app: Flask) -> None:
         client = app.test_client()
         pages = [(client, path) for path in WARM_UP_PATHS]
         if (agent := _an_agent_and_queue(app)) is not None:
-            staff = app.test_client()
-            with staff.session_transaction() as session:
-                session["_user_id"] = agent[0]  # signed in as they are, with no sign-in written
+            # Flask-Login's own test client: the agent is in its session, no sign-in written.
+            staff = FlaskLoginClient(app, app.response_class, use_cookies=True, user=agent[0])
             pages += [(staff, agent[1]), (staff, "/staff/search?q=order+refund")]
         for language in languages:
             for browser, path in pages:
@@ -213,26 +214,22 @@ def warm_up(app: Flask) -> None:
             db.engine.dispose()  # no connection crosses the fork
 
 
-def _an_agent_and_queue(app: Flask) -> tuple[str, str] | None:
-    """An active agent's session id and the address of one of their queues, for the staff
-    pages of the warm-up; None on a desk with no agent in a queue yet."""
+def _an_agent_and_queue(app: Flask) -> tuple[Any, str] | None:
+    """An active agent in a queue and the address of that queue, for the staff pages of the
+    warm-up; None on a desk with no agent in a queue yet."""
     from .extensions import db
-    from .models import Queue, Role, User, queue_members
+    from .models import Role, User
 
-    with app.app_context():
-        row = db.session.execute(
-            sa.select(User.id, User.session_version, Queue.key)
-            .join(queue_members, queue_members.c.user_id == User.id)
-            .join(Queue, Queue.id == queue_members.c.queue_id)
-            .where(User.role == Role.AGENT, User.active.is_(True))
+    with app.app_context(), app.test_request_context():
+        agent = db.session.scalar(
+            sa.select(User)
+            .where(User.role == Role.AGENT, User.active.is_(True), User.queues.any())
             .order_by(User.id)
             .limit(1)
-        ).first()
-        if row is None:
+        )
+        if agent is None:
             return None
-        with app.test_request_context():
-            url = flask.url_for("desk.staff.queue", key=row.key)
-    return f"{row.id}:{row.session_version}", url
+        return agent, flask.url_for("desk.staff.queue", key=agent.queues[0].key)
 
 
 def compile_templates(app: Flask) -> None:
