@@ -31,8 +31,9 @@ def followed_by_case() -> sa.ColumnElement[bool]:
     """A search after which the same seller filed a case within FAILED_SELF_HELP_WINDOW: the
     help pages did not answer them.
 
-    Worked out when a report is read, from the seller's cases (read through their index by
-    seller), rather than written on the searches when a case is filed: marking them cost every
+    Worked out when a report is read, from the seller's cases (through the core's index of
+    them by date, ``ix_tickets_seller_created``: without it SQLite read every case for each
+    search, 490 ms for 630 searches, with it 1.7 ms), rather than written on the searches when a case is filed: marking them cost every
     case filed after a search a second write transaction (on SQLite, a second turn on the one
     write lock: 2.5 ms in process, half as much again as the filing)."""
     case = sa.select(Ticket.id).where(

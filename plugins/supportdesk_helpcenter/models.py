@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportdesk.extensions import db
-from supportdesk.models import JSONType, Ticket, UTCDateTime, utcnow
+from supportdesk.models import JSONType, UTCDateTime, utcnow
 
 LOCALES = ("en", "fr")
 
@@ -84,13 +84,6 @@ class HelpSearch(db.Model):
 
     def as_dict(self) -> dict[str, Any]:
         return {"query": self.query, "locale": self.locale, "results": self.results}
-
-
-#: A seller's cases by when they were filed, for the failed-self-help report, which asks for
-#: each search whether its seller filed a case soon after (without it SQLite read every case
-#: for each search: 490 ms for 630 searches, with it 1.7 ms). On the core's table, made by
-#: this plugin's revision help_0005.
-sa.Index("ix_tickets_seller_created", Ticket.seller_id, Ticket.created_at)
 
 
 class LexiconEntry(db.Model):

@@ -1,5 +1,5 @@
-"""help searches: whether a case followed a search is read from the seller's cases (through a
-new index of the cases by seller and date), not stored
+"""help searches: whether a case followed a search is read from the seller's cases (through the
+core's index of a seller's cases by date, revision 0009), not stored
 
 Revision ID: help_0005
 Revises: help_0004
@@ -19,8 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     # Nothing is lost: every value it held is worked out again from the cases
-    # (supportdesk_helpcenter.analytics.followed_by_case), read through this index.
-    op.create_index("ix_tickets_seller_created", "tickets", ["seller_id", "created_at"])
+    # (supportdesk_helpcenter.analytics.followed_by_case), read through the core's index.
     with op.batch_alter_table("help_searches") as batch:
         batch.drop_column("followed_by_case")
 
@@ -32,7 +31,6 @@ def downgrade() -> None:
         )
     # As the reports read it: a case by the same seller within two hours of the search.
     op.execute(_BACKFILL[op.get_bind().dialect.name == "sqlite"])
-    op.drop_index("ix_tickets_seller_created", table_name="tickets")
 
 
 _BACKFILL = {
