@@ -415,9 +415,6 @@ def search() -> Response | str:
         "desk/staff/search.html",
         q=text,
         results=results,
-        # The count is known when everything fits on the first page; otherwise it is not
-        # counted (the visibility rules would have every match read).
-        counted=before is None and len(found) <= size,
         next_url=url_for(".search", q=text, cursor=encode_cursor([results[-1].id]))
         if len(found) > size
         else None,
