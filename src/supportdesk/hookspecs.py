@@ -18,8 +18,8 @@ Failure isolation, hook by hook:
   logged and skipped, the index and the query go on without it;
 * decision hooks (``permission_allowed``, ``score_ticket``, ``assign_ticket``, ``load_actor``)
   raise: a wrong decision must not pass silently;
-* ``prepare_for_workers`` is isolated: a raising plugin is logged and skipped, and its workers
-  build for themselves what it would have built.
+* ``prepare_for_workers`` and ``warm_up_pages`` are isolated: a raising plugin is logged and
+  skipped, and its workers build for themselves what it would have built.
 
 ``python -m supportdesk.hookdocs`` writes the reference page ``docs/hooks.md`` from this module.
 """
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .ticket_types import ExtraField, TicketType
 
 #: ``major.minor``: a minor step adds hooks or arguments; a major step may remove or rename one.
-HOOKS_VERSION = "1.3"
+HOOKS_VERSION = "1.4"
 
 hookspec = pluggy.HookspecMarker("supportdesk")
 hookimpl = pluggy.HookimplMarker("supportdesk")
@@ -175,6 +175,17 @@ def prepare_for_workers(app: Flask) -> None:
     here may read or write the database, and a process that never forks never calls it (the
     tests, the command line). Failure: logged with the plugin's name and skipped; the workers
     then build it themselves."""
+
+
+@hookspec
+def warm_up_pages(app: Flask) -> list[str] | None:
+    """Called in a preforking server's parent (``gunicorn --preload``) before its first fork,
+    with a request context of ``app`` (build the paths with ``url_for``), when
+    ``SUPPORTDESK_WARM_UP_WORKERS`` is on: return paths of this plugin's pages that a visitor
+    may open, that read the database and write nothing (no log, no counter). The parent
+    answers each once in each language, then closes its database connection, so that the
+    workers share what those pages built and first touched. Failure: logged with the plugin's
+    name and skipped."""
 
 
 @hookspec

@@ -165,16 +165,14 @@ def prepare_for_workers(app: Flask) -> None:
             flask_babel.format_percent(0.25)
 
 
-#: What :func:`warm_up` asks for, in each language: the sign-in page and the help centre's home,
-#: which read, and the second page of a help search, which is not logged (a first page is,
-#: for the analytics); then, as an agent, one of their queues and a case search. Nothing the
-#: desk answers to these writes to the database.
-WARM_UP_PATHS = ("/sign-in", "/help", "/help/search?q=how+do+I+get+paid+for+an+order&page=2")
+#: The case search the warm-up makes as an agent.
+WARM_UP_SEARCH = "order refund"
 
 
 def warm_up(app: Flask) -> None:
-    """Answer a few pages in the process about to fork, pages that read the database and write
-    nothing to it, so that what every worker's first pages would build or first touch is
+    """Answer a few pages in the process about to fork (the sign-in page, the pages plugins
+    name in their ``warm_up_pages`` hook, and an agent's queue and a case search), pages that
+    read the database and write nothing to it, so that what every worker's first pages would build or first touch is
     there already, shared: the code paths of a connection and of its statements, the search
     caches, the code the interpreter specialises as it runs it. The connection is closed
     again: each worker opens its own. These requests count against no rate limit. A desk whose
@@ -193,11 +191,11 @@ def warm_up(app: Flask) -> None:
                 return
             languages = i18n.languages()
         client = app.test_client()
-        pages = [(client, path) for path in WARM_UP_PATHS]
+        pages = [(client, path) for path in warm_up_paths(app)]
         if (agent := _an_agent_and_queue(app)) is not None:
             # Flask-Login's own test client: the agent is in its session, no sign-in written.
             staff = FlaskLoginClient(app, app.response_class, use_cookies=True, user=agent[0])
-            pages += [(staff, agent[1]), (staff, "/staff/search?q=order+refund")]
+            pages += [(staff, path) for path in agent[1:]]
         for language in languages:
             for browser, path in pages:
                 response = browser.get(
@@ -214,9 +212,17 @@ def warm_up(app: Flask) -> None:
             db.engine.dispose()  # no connection crosses the fork
 
 
-def _an_agent_and_queue(app: Flask) -> tuple[Any, str] | None:
-    """An active agent in a queue and the address of that queue, for the staff pages of the
-    warm-up; None on a desk with no agent in a queue yet."""
+def warm_up_paths(app: Flask) -> list[str]:
+    """The visitor's pages of the warm-up: the sign-in page, and what the plugins name
+    (their ``warm_up_pages`` hook)."""
+    with app.app_context(), app.test_request_context():
+        named = app.extensions["supportdesk"].plugins.call_isolated("warm_up_pages", app=app)
+        return [flask.url_for("desk.auth.sign_in"), *(path for paths in named for path in paths)]
+
+
+def _an_agent_and_queue(app: Flask) -> tuple[Any, str, str] | None:
+    """An active agent in a queue, the address of that queue and of a case search, for the
+    staff pages of the warm-up; None on a desk with no agent in a queue yet."""
     from .extensions import db
     from .models import Role, User
 
@@ -229,7 +235,11 @@ def _an_agent_and_queue(app: Flask) -> tuple[Any, str] | None:
         )
         if agent is None:
             return None
-        return agent, flask.url_for("desk.staff.queue", key=agent.queues[0].key)
+        return (
+            agent,
+            flask.url_for("desk.staff.queue", key=agent.queues[0].key),
+            flask.url_for("desk.staff.search", q=WARM_UP_SEARCH),
+        )
 
 
 def compile_templates(app: Flask) -> None:

@@ -262,8 +262,16 @@ def test_the_parent_warms_up_on_pages_that_write_nothing(make_app, caplog):
     sa_event.listen(engine, "before_cursor_execute", lambda c, cur, st, *a: statements.append(st))
     prefork._unprepared.add(app)
     prefork._before_fork()
-    # Each page, in English and French, and an agent's queue and a case search, as that agent.
-    assert len(seen) == 2 * (len(prefork.WARM_UP_PATHS) + 2)
+    # Each page, in English and French, and an agent's queue and a case search, as that agent;
+    # The help centre names its pages through the warm_up_pages hook.
+    pages = {
+        "/sign-in?",
+        "/help?",
+        "/help/search?q=how+do+I+get+paid+for+an+order&page=2",
+        "/staff/queues/seller_support?",
+        "/staff/search?q=order+refund",
+    }
+    assert sorted(seen) == sorted([*pages, *pages])  # each in English and in French
     assert "/staff/queues/seller_support?" in seen and statuses == [200] * len(seen)
     assert any(s.lstrip().upper().startswith("SELECT") for s in statements)
     writes = [s for s in statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
@@ -296,3 +304,25 @@ def test_a_desk_told_not_to_is_not_warmed(make_app):
     prefork._unprepared.add(app)
     prefork._before_fork()
     assert seen == []
+
+
+def test_plugins_name_their_warm_up_pages_and_a_failing_one_is_skipped(make_app, caplog):
+    from flask import url_for
+
+    class Named:
+        @hookimpl
+        def warm_up_pages(self, app):
+            return [url_for("desk.auth.sign_in", next="/contact")]
+
+    class Broken:
+        @hookimpl
+        def warm_up_pages(self, app):
+            raise RuntimeError("no pages today")
+
+    app = make_app(plugins=[Named(), Broken()])
+    seen = _requests_seen(app)
+    prefork._unprepared.add(app)
+    prefork._before_fork()
+    assert seen.count("/sign-in?next=/contact") == 2  # in English and in French
+    assert "/help?" in seen  # the help centre's pages still
+    assert "no pages today" in caplog.text
